@@ -1,0 +1,167 @@
+"""The course's one source of truth: repository address, topics, and the shared notebook cells.
+
+``python -m utils.course new NAME "Title"`` writes a topic notebook skeleton;
+``python -m utils.course sync`` rewrites every notebook's Colab badge and setup
+cell from the values below (a test checks that nothing is out of sync).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+REPO = "deep-learning-course/keras-course"  # owner/name on GitHub: change it here only
+BRANCH = "main"
+REPO_URL = f"https://github.com/{REPO}"
+COLAB_EXTRAS = ("minisom==2.3.6", "keras-tuner==1.4.8")  # what Colab's image lacks
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK_DIR = ROOT / "notebooks"
+
+
+@dataclass(frozen=True)
+class Topic:
+    notebook: str
+    topic: str
+    dataset: str
+
+
+TOPICS = (
+    Topic("01_ann_churn", "ANN", "Bank customer churn"),
+    Topic("02_cnn_cats_vs_dogs", "CNN", "Cats vs dogs"),
+    Topic("03_rnn", "RNN", "Integer sequences, sine wave"),
+    Topic("04_lstm", "LSTM", "Google stock, airline passengers, Fashion-MNIST, SMS spam"),
+    Topic("05_gru", "GRU", "Airline passengers"),
+    Topic("06_som_fraud", "SOM", "Credit card applications"),
+    Topic("07_rbm_recommender", "RBM", "MovieLens 100K"),
+    Topic("08_autoencoders", "Autoencoder", "Fashion-MNIST, MovieLens 100K"),
+    Topic("09_gan", "GAN", "Sine curves, Fashion-MNIST"),
+    Topic("10_transformer", "Transformer", "IMDB reviews"),
+)
+
+
+def colab_url(notebook: str) -> str:
+    return f"https://colab.research.google.com/github/{REPO}/blob/{BRANCH}/notebooks/{notebook}.ipynb"
+
+
+def colab_badge(notebook: str) -> str:
+    return f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab_url(notebook)})"
+
+
+SETUP_TAG = "setup"
+
+
+def setup_source() -> str:
+    """The first code cell of every notebook: works locally, under the runner, and in Colab."""
+    extras = ", ".join(repr(p) for p in COLAB_EXTRAS)
+    return f'''\
+# Setup: makes `utils` importable locally and in Colab (where it clones the course first).
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's C++ start-up logs out of the output
+if "google.colab" in sys.modules and not Path("utils").is_dir():
+    import subprocess
+
+    if not Path("course").is_dir():
+        subprocess.run(["git", "clone", "--depth", "1", "{REPO_URL}", "course"], check=True)
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", {extras}], check=True)
+    os.chdir("course")
+ROOT = next(p for p in (Path.cwd(), *Path.cwd().parents) if (p / "utils" / "__init__.py").is_file())
+sys.path.insert(0, str(ROOT))
+
+from utils.startup import import_keras
+
+keras = import_keras()  # TensorFlow's start-up notices are silenced; see utils/startup.py'''
+
+
+_BADGE_RE = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)")
+
+
+def sync_notebook(path: Path, *, write: bool = True) -> bool:
+    """Bring one notebook's badge and setup cell in line with this module; True if it changed."""
+    nb = nbformat.read(path, as_version=4)
+    changed = False
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and _BADGE_RE.search(cell.source):
+            new = _BADGE_RE.sub(colab_badge(path.stem).replace("\\", "\\\\"), cell.source)
+            changed |= new != cell.source
+            cell.source = new
+        if cell.cell_type == "code" and SETUP_TAG in cell.metadata.get("tags", []):
+            changed |= cell.source != setup_source()
+            cell.source = setup_source()
+    if changed and write:
+        nbformat.write(nb, path)
+    return changed
+
+
+def notebook_paths(names: list[str] | None = None) -> list[Path]:
+    """Topic notebooks in course order (all that exist, or the named ones)."""
+    if names:
+        paths = []
+        for name in names:
+            matches = sorted(NOTEBOOK_DIR.glob(f"*{Path(name).stem}*.ipynb"))
+            if not matches:
+                raise SystemExit(f"No notebook matches {name!r} in {NOTEBOOK_DIR}.")
+            paths += [m for m in matches if m not in paths]
+        return paths
+    order = {t.notebook: i for i, t in enumerate(TOPICS)}
+    found = [p for p in NOTEBOOK_DIR.glob("*.ipynb") if not p.name.startswith("_")]
+    return sorted(found, key=lambda p: (order.get(p.stem, len(order)), p.stem))
+
+
+def new_notebook(name: str, title: str) -> Path:
+    """Write the course skeleton for a new topic notebook and return its path."""
+    path = NOTEBOOK_DIR / f"{name}.ipynb"
+    if path.exists():
+        raise SystemExit(f"{path} exists already.")
+    md = nbformat.v4.new_markdown_cell
+    code = nbformat.v4.new_code_cell
+    cells = [
+        md(f"# {title}\n\n{colab_badge(name)}\n\n*One paragraph: what the learner will build and why it matters.*"),
+        md("## Learning objectives\n\n- ...\n- ..."),
+        code(setup_source(), metadata={"tags": [SETUP_TAG]}),
+        code('SEED = 42\nFAST = os.environ.get("COURSE_FAST", "0") == "1"  # CI and quick checks: fewer epochs',
+             metadata={"tags": ["parameters"]}),
+        code("import numpy as np\n\nfrom utils import record, set_seed\n\nset_seed(SEED)"),
+        md("## Theory\n\nEquations in LaTeX, a diagram or plot, and a NumPy check of the computation against Keras."),
+        md("## Data"),
+        md("## Baseline"),
+        md("## Model"),
+        md("## Results"),
+        md("## Exercises\n\n1. ...\n\n<details><summary>Solution</summary>\n\n...\n\n</details>"),
+        md("## Summary"),
+        md("## References"),
+    ]
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m utils.course", description=__doc__)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p_new = sub.add_parser("new", help="write a topic notebook skeleton")
+    p_new.add_argument("name")
+    p_new.add_argument("title")
+    p_sync = sub.add_parser("sync", help="rewrite badges and setup cells from utils/course.py")
+    p_sync.add_argument("--check", action="store_true", help="only report; exit 1 if out of sync")
+    args = parser.parse_args(argv)
+    if args.cmd == "new":
+        print(new_notebook(args.name, args.title))
+        return 0
+    stale = [p for p in notebook_paths() if sync_notebook(p, write=not args.check)]
+    for p in stale:
+        print(("out of sync: " if args.check else "updated: ") + p.name)
+    return 1 if (args.check and stale) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
