@@ -1,0 +1,128 @@
+"""MovieLens 100K helpers shared by the RBM and autoencoder notebooks.
+
+The loaders in :mod:`utils.datasets` return ratings as long tables
+(``user, item, rating, timestamp``). The recommenders need a dense
+users × movies matrix instead, plus the metrics of the classic course.
+User and item ids are 1-based in the files; row ``u - 1`` and column
+``i - 1`` of a matrix hold user ``u`` and movie ``i``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+N_USERS = 943
+N_ITEMS = 1682
+UNRATED = -1.0  # marks an unrated movie in a binarised like/dislike matrix
+
+
+def rating_matrix(ratings: pd.DataFrame, n_users: int = N_USERS, n_items: int = N_ITEMS,
+                  dtype: str = "float32") -> np.ndarray:
+    """Users × movies matrix of ratings (1-5), with 0 where a user did not rate a movie.
+
+    ``ratings`` needs columns ``user``, ``item`` and ``rating`` with 1-based ids.
+    Raises ``ValueError`` for ids out of range or a user rating a movie twice.
+    """
+    missing = {"user", "item", "rating"} - set(ratings.columns)
+    if missing:
+        raise ValueError(f"ratings lacks columns {sorted(missing)}")
+    users = ratings["user"].to_numpy(dtype="int64")
+    items = ratings["item"].to_numpy(dtype="int64")
+    if len(users) and (users.min() < 1 or users.max() > n_users):
+        raise ValueError(f"user ids must be in 1..{n_users}")
+    if len(items) and (items.min() < 1 or items.max() > n_items):
+        raise ValueError(f"item ids must be in 1..{n_items}")
+    if ratings.duplicated(["user", "item"]).any():
+        raise ValueError("a user rates the same movie more than once")
+    matrix = np.zeros((n_users, n_items), dtype=dtype)
+    matrix[users - 1, items - 1] = ratings["rating"].to_numpy()
+    return matrix
+
+
+def binarize(matrix: np.ndarray, like_from: float = 3.0) -> np.ndarray:
+    """Like (1) / dislike (0) matrix from ratings; unrated (0) becomes :data:`UNRATED` (-1).
+
+    Ratings ``>= like_from`` (3, 4, 5 by default) are likes, lower ratings (1, 2) dislikes.
+    """
+    matrix = np.asarray(matrix)
+    out = np.full(matrix.shape, UNRATED, dtype="float32")
+    rated = matrix > 0
+    out[rated] = (matrix[rated] >= like_from).astype("float32")
+    return out
+
+
+def item_majority(binary: np.ndarray, default: float = 1.0) -> np.ndarray:
+    """Each movie's majority like/dislike in a binarised matrix (ties and unrated movies get ``default``)."""
+    binary = np.asarray(binary)
+    rated = binary != UNRATED
+    likes = np.where(rated, binary, 0).sum(axis=0)
+    counts = rated.sum(axis=0)
+    majority = np.full(binary.shape[1], default, dtype="float32")
+    decided = (counts > 0) & (2 * likes != counts)
+    majority[decided] = (2 * likes[decided] > counts[decided]).astype("float32")
+    return majority
+
+
+def mean_abs_error_rated(pred: np.ndarray, target: np.ndarray, *, per_user: bool = False) -> float:
+    """Mean |pred - target| over the rated entries of a binarised ``target`` (entries equal to -1 are skipped).
+
+    With ``per_user`` the mean is taken per user and then averaged over users with at least one
+    rated entry, which is how the classic course's RBM test loss is defined.
+    """
+    pred, target = np.asarray(pred, dtype="float64"), np.asarray(target, dtype="float64")
+    if pred.shape != target.shape:
+        raise ValueError(f"shapes differ: {pred.shape} vs {target.shape}")
+    rated = target != UNRATED
+    if not rated.any():
+        raise ValueError("target has no rated entries")
+    err = np.where(rated, np.abs(pred - target), 0.0)
+    if not per_user:
+        return float(err.sum() / rated.sum())
+    counts = rated.sum(axis=1)
+    users = counts > 0
+    return float((err.sum(axis=1)[users] / counts[users]).mean())
+
+
+def rmse(pred: np.ndarray, target: np.ndarray, *, per_user: bool = False) -> float:
+    """Root mean squared error over the rated entries (``target > 0``) of a ratings matrix.
+
+    With ``per_user`` each user's RMSE is computed over their rated entries and averaged over
+    users with at least one rating: the classic course's autoencoder test metric. Otherwise it
+    is the standard global RMSE over all ratings.
+    """
+    pred, target = np.asarray(pred, dtype="float64"), np.asarray(target, dtype="float64")
+    if pred.shape != target.shape:
+        raise ValueError(f"shapes differ: {pred.shape} vs {target.shape}")
+    rated = target > 0
+    if not rated.any():
+        raise ValueError("target has no ratings")
+    sq = np.where(rated, (pred - target) ** 2, 0.0)
+    if not per_user:
+        return float(np.sqrt(sq.sum() / rated.sum()))
+    counts = rated.sum(axis=1)
+    users = counts > 0
+    return float(np.sqrt(sq.sum(axis=1)[users] / counts[users]).mean())
+
+
+def bias_baseline(train: np.ndarray, reg: float = 10.0, n_iter: int = 10) -> np.ndarray:
+    """Predicted ratings ``mu + b_user + b_item`` fitted on a ratings matrix (0 = unrated).
+
+    Biases are fitted by alternating regularised least squares (``reg`` shrinks users and
+    movies with few ratings towards the global mean ``mu``); predictions are clipped to [1, 5].
+    """
+    train = np.asarray(train, dtype="float64")
+    if reg < 0 or n_iter < 1:
+        raise ValueError("reg must be >= 0 and n_iter >= 1")
+    rated = train > 0
+    if not rated.any():
+        raise ValueError("train has no ratings")
+    mu = train[rated].mean()
+    b_user = np.zeros(train.shape[0])
+    b_item = np.zeros(train.shape[1])
+    for _ in range(n_iter):
+        resid = np.where(rated, train - mu - b_user[:, None], 0.0)
+        b_item = resid.sum(axis=0) / (rated.sum(axis=0) + reg)
+        resid = np.where(rated, train - mu - b_item[None, :], 0.0)
+        b_user = resid.sum(axis=1) / (rated.sum(axis=1) + reg)
+    return np.clip(mu + b_user[:, None] + b_item[None, :], 1.0, 5.0)
