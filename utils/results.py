@@ -82,5 +82,6 @@ def markdown_table(rows: list[dict]) -> str:
         met = {True: "yes", False: "**no**", None: "–"}[r.get("met")]
         minutes = "" if r.get("seconds") is None else f"{r['seconds'] / 60:.1f}"
         value = "" if r.get("value") is None else f"{r['value']:.4g}"
-        body.append(f"| {r['notebook']} | {r['metric']} | {value} | {goal} | {met} | {minutes} | {r['mode']} |")
+        metric = str(r["metric"]).replace("|", "\\|")  # a bar inside a cell would end it
+        body.append(f"| {r['notebook']} | {metric} | {value} | {goal} | {met} | {minutes} | {r['mode']} |")
     return "\n".join([head, *body])
