@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import http.client
 import io
 import tarfile
 import zipfile
@@ -72,10 +71,6 @@ def test_interrupted_download_leaves_nothing(http_server, tmp_path):
     assert list(dest_dir.iterdir()) == []  # no partial file, no .part temp file
 
 
-@pytest.mark.xfail(strict=True, raises=http.client.IncompleteRead, reason=(
-    "BUG utils/download.py download(): a chunked (Transfer-Encoding) response cut off mid-stream raises "
-    "http.client.IncompleteRead, an HTTPException that the except clause (URLError, OSError, ValueError) "
-    "does not catch, so it escapes instead of DatasetNotAvailableError"))
 def test_interrupted_chunked_download_raises_not_available(raw_server, tmp_path):
     base = raw_server(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n100\r\nonly a few bytes")
     dest = tmp_path / "d" / "x.bin"
@@ -86,9 +81,6 @@ def test_interrupted_chunked_download_raises_not_available(raw_server, tmp_path)
         assert not dest.parent.exists() or list(dest.parent.iterdir()) == []  # nothing left, even now
 
 
-@pytest.mark.xfail(strict=True, raises=http.client.BadStatusLine, reason=(
-    "BUG utils/download.py download(): a server that does not speak HTTP raises http.client.BadStatusLine "
-    "(an HTTPException, not caught) instead of DatasetNotAvailableError"))
 def test_non_http_answer_raises_not_available(raw_server, tmp_path):
     base = raw_server(b"SSH-2.0-OpenSSH_9.0\r\n\r\n")
     with pytest.raises(DatasetNotAvailableError):
@@ -336,10 +328,6 @@ def test_safe_member_mapping():
             _safe_member(bad, "top")
 
 
-@pytest.mark.xfail(strict=True, raises=IndexError, reason=(
-    "BUG utils/download.py _safe_member(): a member named '.' or './' (what `tar -C dir -czf a.tar.gz .` "
-    "writes first) has no path parts, so `posix.parts[0]` raises IndexError; extract() crashes instead of "
-    "skipping the folder entry"))
 def test_extract_tar_with_dot_folder_member(tmp_path):
     archive = tmp_path / "dot.tar.gz"
     with tarfile.open(archive, "w:gz") as tf:
@@ -352,9 +340,6 @@ def test_extract_tar_with_dot_folder_member(tmp_path):
     assert extract(archive, "tar.gz", tmp_path / "out") == ["a.txt"]
 
 
-@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception, reason=(
-    "BUG (Windows only) utils/download.py _safe_member(): a tar member '..\\evil' has no '..' part "
-    "in POSIX terms, so it is accepted; on Windows dest_dir / '..\\evil' resolves outside dest_dir"))
 def test_safe_member_refuses_backslash_parent():
     with pytest.raises(ArchiveError):
         _safe_member("..\\evil", "")

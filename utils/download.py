@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import http.client
 import os
 import shutil
 import tarfile
@@ -95,7 +96,7 @@ def download(url: str, dest: Path, *, timeout: float = 60.0,
                     done += len(block)
                     if progress:
                         progress(done, total)
-        except (urllib.error.URLError, OSError, ValueError) as exc:
+        except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
             raise DatasetNotAvailableError(f"Download of {url} failed: {exc}") from exc
         if total is not None and done != total:
             raise DatasetNotAvailableError(
@@ -112,10 +113,13 @@ def _safe_member(name: str, root: str) -> str | None:
     (absolute, or climbing out with ``..``) so a hostile archive cannot write
     anywhere but the cache.
     """
-    posix = PurePosixPath(name)
-    if posix.is_absolute() or ".." in posix.parts or name.startswith(("/", "\\")) or ":" in posix.parts[0]:
+    # Backslashes are separators on Windows: treat them as such so "..\\x" is caught too.
+    posix = PurePosixPath(name.replace("\\", "/"))
+    if posix.is_absolute() or ".." in posix.parts or (posix.parts and ":" in posix.parts[0]):
         raise ArchiveError(f"Refusing unsafe archive member path {name!r}.")
     rel = posix.as_posix()
+    if rel in ("", "."):  # the archive's own top folder entry
+        return None
     if root:
         prefix = root.rstrip("/") + "/"
         if not rel.startswith(prefix):

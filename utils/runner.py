@@ -100,7 +100,8 @@ def run_notebook(path: Path, out_dir: Path, *, fast: bool, seed: int | None, tim
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-    run.records = read_records(records_file)
+    # Rows are keyed by the file, whatever name the notebook passed to record(), so merging stays exact.
+    run.records = [{**r, "notebook": path.stem} for r in read_records(records_file)]
     return run
 
 
