@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+from sklearn.preprocessing import MinMaxScaler
 
 
 def _as_2d(values) -> np.ndarray:
@@ -67,13 +68,14 @@ def split_in_time(values, train_fraction: float) -> tuple[np.ndarray, np.ndarray
 
 
 class TrainScaler:
-    """Min-max scaling to ``feature_range`` whose statistics come from training data only.
+    """scikit-learn's ``MinMaxScaler``, fitted on the training part, with series-friendly shapes.
 
     ``fit`` sees the training part; ``transform`` and ``inverse_transform`` then
     apply those same statistics to any part (values outside the training range
-    map outside ``feature_range``, which is the honest outcome).
-    Shapes are preserved: 1-D series, ``(time, features)`` arrays, and for
-    ``inverse_transform`` predictions of shape ``(n,)`` or ``(n, 1)``.
+    map outside ``feature_range``, which is the honest outcome). On top of
+    ``MinMaxScaler`` it accepts 1-D series and keeps their shape, and
+    ``inverse_transform`` takes predictions of shape ``(n,)`` or ``(n, 1)`` for one
+    feature ``col`` of a multi-feature fit.
     """
 
     def __init__(self, feature_range: tuple[float, float] = (0.0, 1.0)):
@@ -81,41 +83,38 @@ class TrainScaler:
         if not lo < hi:
             raise ValueError(f"feature_range must be increasing, got {feature_range!r}")
         self.feature_range = (float(lo), float(hi))
-        self.min_: np.ndarray | None = None
-        self.max_: np.ndarray | None = None
+        self._scaler: MinMaxScaler | None = None
 
     def fit(self, train) -> TrainScaler:
         arr = _as_2d(train)
         if len(arr) == 0:
             raise ValueError("cannot fit a scaler on an empty array")
-        self.min_, self.max_ = arr.min(axis=0), arr.max(axis=0)
+        self._scaler = MinMaxScaler(self.feature_range).fit(arr)
         return self
 
-    def _check(self) -> tuple[np.ndarray, np.ndarray]:
-        if self.min_ is None or self.max_ is None:
+    def _fitted(self) -> MinMaxScaler:
+        if self._scaler is None:
             raise RuntimeError("TrainScaler is not fitted yet; call fit(train) first")
-        span = np.where(self.max_ > self.min_, self.max_ - self.min_, 1.0)
-        return self.min_, span
+        return self._scaler
 
     def transform(self, values) -> np.ndarray:
-        lo_data, span = self._check()
+        scaler = self._fitted()
         arr = np.asarray(values, dtype="float64")
-        if arr.ndim > 2 or (arr.ndim == 2 and arr.shape[1] != len(lo_data)) or (arr.ndim == 1 and len(lo_data) != 1):
-            raise ValueError(f"expected {len(lo_data)} feature(s); got an array of shape {arr.shape}")
-        lo, hi = self.feature_range
-        out = (_as_2d(arr) - lo_data) / span * (hi - lo) + lo
-        return out.reshape(arr.shape)
+        n = scaler.n_features_in_
+        if arr.ndim > 2 or (arr.ndim == 2 and arr.shape[1] != n) or (arr.ndim == 1 and n != 1):
+            raise ValueError(f"expected {n} feature(s); got an array of shape {arr.shape}")
+        return scaler.transform(_as_2d(arr)).reshape(arr.shape)
 
     def inverse_transform(self, values, col: int = 0) -> np.ndarray:
         """Undo the scaling; a 1-D or ``(n, 1)`` input is taken as feature ``col``."""
-        lo_data, span = self._check()
+        scaler = self._fitted()
         arr = np.asarray(values, dtype="float64")
-        lo, hi = self.feature_range
-        if arr.ndim == 1 or (arr.ndim == 2 and arr.shape[1] == 1 and len(lo_data) > 1):
-            return (arr - lo) / (hi - lo) * span[col] + lo_data[col]
-        if arr.ndim != 2 or arr.shape[1] != len(lo_data):
-            raise ValueError(f"expected {len(lo_data)} feature(s); got an array of shape {arr.shape}")
-        return (arr - lo) / (hi - lo) * span + lo_data
+        n = scaler.n_features_in_
+        if arr.ndim == 1 or (arr.ndim == 2 and arr.shape[1] == 1 and n > 1):
+            return (arr - scaler.min_[col]) / scaler.scale_[col]
+        if arr.ndim != 2 or arr.shape[1] != n:
+            raise ValueError(f"expected {n} feature(s); got an array of shape {arr.shape}")
+        return scaler.inverse_transform(arr)
 
     def fit_transform(self, train) -> np.ndarray:
         return self.fit(train).transform(train)
