@@ -1,18 +1,27 @@
 # Two entry points for a fresh machine (see README):
 #   make course   set up, execute every notebook in full mode, print the results table
-#   make test     set up, lint, run the unit tests and execute every notebook in FAST mode (nbval)
-PYTHON ?= python3
-VENV   ?= .venv
-BIN    := $(VENV)/bin
-ARGS   ?=
+#   make test     set up, lint, run the unit tests and the stored-output checks, then execute every
+#                 notebook in FAST mode (nbval) on each Keras backend in BACKENDS
+PYTHON   ?= python3
+VENV     ?= .venv
+BIN      := $(VENV)/bin
+ARGS     ?=
+# KERAS_BACKEND=jax make test runs the notebooks on that backend only.
+BACKENDS ?= $(if $(KERAS_BACKEND),$(KERAS_BACKEND),tensorflow jax torch)
+# PyTorch's own index serves the CPU-only build (about 200 MB); PyPI's Linux wheel is the CUDA one (several GB).
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+TORCH_PIN   := $(shell grep -E '^torch==' requirements.txt)
+NBVAL    := --nbval-lax --sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: setup course fast test lint unit notebooks clean
+.PHONY: setup course fast benchmark test lint unit notebooks clean
 
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q --index-url $(TORCH_INDEX) "$(TORCH_PIN)" || \
+	  echo "note: $(TORCH_INDEX) is not reachable; torch comes from the default index instead"
 	$(BIN)/python -m pip install -q -r requirements.txt
 	touch $@
 
@@ -22,6 +31,9 @@ course: setup
 fast: setup
 	$(BIN)/python -m utils.runner --fast $(ARGS)
 
+benchmark: setup
+	$(BIN)/python -m utils.benchmark $(ARGS)
+
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/python -m utils.course sync --check
@@ -30,10 +42,12 @@ unit: setup
 	$(BIN)/python -m pytest tests
 
 notebooks: setup
-	COURSE_FAST=1 $(BIN)/python -m pytest --nbval-lax --sanitize-with tests/nbval_sanitize.cfg notebooks
+	@status=0; for b in $(BACKENDS); do \
+	  echo "== notebooks, FAST mode, KERAS_BACKEND=$$b =="; \
+	  KERAS_BACKEND=$$b COURSE_FAST=1 $(BIN)/python -m pytest $(NBVAL) notebooks || status=1; \
+	done; exit $$status
 
-test: setup lint
-	COURSE_FAST=1 $(BIN)/python -m pytest --nbval-lax --sanitize-with tests/nbval_sanitize.cfg tests notebooks
+test: setup lint unit notebooks
 
 clean:
 	rm -rf build .pytest_cache

@@ -44,7 +44,48 @@ def test_colab_url_and_badge():
     assert url.startswith("https://colab.research.google.com/github/")
     badge = course.colab_badge("01_ann_churn")
     assert url in badge and badge.startswith("[![Open In Colab]")
-    assert course.REPO_URL in course.setup_source()
+    assert course.REPO_URL in course.setup_source("01_ann_churn")
+
+
+def test_setup_cell_backend_line_and_overrides():
+    src = course.setup_source("03_rnn")
+    t = course.topic("03_rnn")
+    assert f'os.environ.setdefault("KERAS_BACKEND", "{t.backend}")' in src and t.why in src
+    assert t.backend in course.BACKENDS
+    assert f'os.environ.get("{course.BRANCH_ENV}", "{course.BRANCH}")' in src
+    assert f'os.environ.get("{course.REPO_URL_ENV}", "{course.REPO_URL}")' in src
+    assert '"--branch", branch' in src and "notebooks/03_rnn.ipynb" in src
+    assert course.topic("99_unknown").backend == "tensorflow"
+    compile(src, "setup", "exec")
+
+
+def _run_setup_cell(src: str, cwd: Path, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", src], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_setup_cell_outside_the_repository_says_what_to_do(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
+    proc = _run_setup_cell(course.setup_source("01_ann_churn"), tmp_path, env)
+    assert proc.returncode != 0
+    assert "clone " + course.REPO_URL in proc.stderr and "Colab" in proc.stderr
+    assert "StopIteration" not in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("backend", ["default", "jax"])
+def test_setup_cell_honours_keras_backend(backend, repo_root):
+    import importlib.util
+
+    if backend != "default" and importlib.util.find_spec(backend) is None:
+        pytest.skip(f"{backend} is not installed")
+    env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
+    if backend != "default":
+        env["KERAS_BACKEND"] = backend
+    proc = _run_setup_cell(course.setup_source("01_ann_churn"), repo_root / "notebooks", env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    expected = course.topic("01_ann_churn").backend if backend == "default" else backend
+    assert f"on the {expected} backend" in proc.stdout
+    assert proc.stderr.strip() == "", proc.stderr  # TensorFlow's start-up notices stay hidden
 
 
 def test_topics_are_unique_and_numbered():
@@ -68,7 +109,7 @@ def test_committed_notebook_in_sync_and_tagged(path):
     assert len(params) == 1, "needs exactly one cell tagged 'parameters'"
     assert "SEED =" in params[0].source and "FAST =" in params[0].source
     setup = [c for c in nb.cells if c.cell_type == "code" and course.SETUP_TAG in c.metadata.get("tags", [])]
-    assert len(setup) == 1 and setup[0].source == course.setup_source()
+    assert len(setup) == 1 and setup[0].source == course.setup_source(path.stem)
     assert nb.metadata.get("kernelspec", {}).get("name") == "python3"
     assert any(course.colab_url(path.stem) in c.source for c in nb.cells if c.cell_type == "markdown")
 
@@ -110,7 +151,7 @@ def test_sync_rewrites_stale_badge_and_setup(tmp_notebooks, capsys):
     assert "updated: 98_stale.ipynb" in capsys.readouterr().out
     nb = nbformat.read(path, as_version=4)
     assert "someone/old-repo" not in nb.cells[0].source and course.REPO in nb.cells[0].source
-    assert nb.cells[2].source == course.setup_source()
+    assert nb.cells[2].source == course.setup_source("98_stale")
     assert course.main(["sync", "--check"]) == 0
 
 
@@ -181,15 +222,48 @@ def test_describe_failure():
 
 
 def test_run_rows():
-    failed = runner.Run("nb", "fast", seconds=12.345, error="cell [2]: KeyError: 'x'")
+    failed = runner.Run("nb", "fast", "torch", seconds=12.345, error="cell [2]: KeyError: 'x'")
     (row,) = failed.rows()
     assert row["metric"] == "FAILED" and row["value"] is None and row["met"] is False
-    assert row["seconds"] == 12.3 and row["error"] == "cell [2]: KeyError: 'x'"
-    (empty,) = runner.Run("nb", "full", seconds=1.0).rows()
-    assert empty["metric"] == "(no metric recorded)" and empty["met"] is None
+    assert row["seconds"] == 12.3 and row["error"] == "cell [2]: KeyError: 'x'" and row["backend"] == "torch"
+    (empty,) = runner.Run("nb", "full", "jax", seconds=1.0).rows()
+    assert empty["metric"] == "(no metric recorded)" and empty["met"] is None and empty["backend"] == "jax"
     rec = {"notebook": "nb", "metric": "acc", "value": 0.9, "goal": 0.8, "higher_is_better": True,
-           "met": True, "mode": "full"}
-    assert runner.Run("nb", "full", seconds=2.04, records=[rec]).rows() == [{**rec, "seconds": 2.0}]
+           "met": True, "mode": "full", "backend": "jax"}
+    rows = runner.Run("nb", "full", "jax", seconds=2.04, records=[rec], load=0.3, date="2026-12-01").rows()
+    assert rows == [{**rec, "seconds": 2.0, "load": 0.3, "date": "2026-12-01"}]
+
+
+def test_time_table_totals_and_marks_load():
+    rows = [{"notebook": "a", "backend": "jax", "seconds": 60.0, "load": 0.1, "date": "2026-12-01T10:00"},
+            {"notebook": "a", "backend": "jax", "seconds": 60.0, "load": 0.1, "date": "2026-12-01T10:00"},
+            {"notebook": "b", "backend": "tensorflow", "seconds": 30.0, "load": 1.9, "date": "2026-12-01T11:00"}]
+    table = runner.time_table(rows).splitlines()
+    assert table[2] == "| a | jax | 1.0 | 0.1 | 2026-12-01 |"
+    assert table[3] == "| b | tensorflow | 0.5 | 1.9 (under load) | 2026-12-01 |"
+    assert table[4] == "| **total** | | **1.5** | | |"
+
+
+def test_inject_parameters_after_the_parameters_cell():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1"),
+                                         nbformat.v4.new_code_cell("SEED = 42", metadata={"tags": ["parameters"]}),
+                                         nbformat.v4.new_code_cell("print(SEED)")])
+    runner.inject_parameters(nb, {})
+    assert len(nb.cells) == 3
+    runner.inject_parameters(nb, {"SEED": 7})
+    assert nb.cells[2].metadata.tags == ["injected-parameters"] and "SEED = 7" in nb.cells[2].source
+    with pytest.raises(ValueError, match="parameters"):
+        runner.inject_parameters(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]), {"SEED": 1})
+
+
+def test_kernel_env_backend_and_inline_figures(monkeypatch, tmp_path):
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.setenv("KERAS_BACKEND", "torch")
+    env = runner.kernel_env(fast=True, records_file=tmp_path / "r.jsonl", backend="default")
+    assert "KERAS_BACKEND" not in env and env["MPLBACKEND"] == runner.INLINE_BACKEND and env["COURSE_FAST"] == "1"
+    env = runner.kernel_env(fast=False, records_file=tmp_path / "r.jsonl", backend="jax")
+    assert env["KERAS_BACKEND"] == "jax" and env["COURSE_FAST"] == "0"
+    assert env["COURSE_RESULTS_FILE"] == str(tmp_path / "r.jsonl")
 
 
 def test_refresh_rejects_fast_and_seed(monkeypatch, tmp_path):
@@ -213,7 +287,7 @@ def _write_notebook(path: Path, repo_root: Path, body: str) -> None:
     nbformat.write(nb, path)
 
 
-def test_runner_executes_notebooks_and_reports_failures(tmp_path, monkeypatch, repo_root, capsys):
+def test_runner_executes_notebooks_and_reports_failures(tmp_path, monkeypatch, repo_root, capfd):
     """Two notebook executions: one records a metric, one raises; --refresh stores only the good one."""
     folder = tmp_path / "notebooks"
     folder.mkdir()
@@ -226,7 +300,9 @@ def test_runner_executes_notebooks_and_reports_failures(tmp_path, monkeypatch, r
     monkeypatch.setenv("COURSE_FAST", "sentinel")
     good, bad = folder / "t.ipynb", folder / "boom.ipynb"  # record() names notebook "t"
     _write_notebook(good, repo_root,
-                    "print('prefix:', sys.prefix)\nfrom utils import record\nrecord('t', 'm', 1.0, 0.5)")
+                    "print('prefix:', sys.prefix)\nfrom utils import record\nrecord('t', 'm', 1.0, 0.5)\n"
+                    "import matplotlib.pyplot as plt\nplt.plot([0, 1])\nplt.show()")
+    monkeypatch.setenv("MPLBACKEND", "Agg")  # as CI exports it: figures must still be stored
     _write_notebook(bad, repo_root, "raise RuntimeError('deliberate failure xyz')")
     bad_before = bad.read_bytes()
     results.mkdir()
@@ -243,7 +319,7 @@ def test_runner_executes_notebooks_and_reports_failures(tmp_path, monkeypatch, r
     assert "COURSE_RESULTS_FILE" not in os.environ and os.environ["COURSE_FAST"] == "sentinel"
     records = build / "full" / "records" / "t.jsonl"
     assert [r["metric"] for r in read_records(records)] == ["m"]
-    out = capsys.readouterr().out
+    out, err = capfd.readouterr()
     assert "deliberate failure xyz" in out and "1 notebook(s) failed" in out
     rows = json.loads((build / "full" / "results.json").read_text(encoding="utf-8"))
     assert [r["notebook"] for r in rows] == ["t", "boom"]
@@ -266,6 +342,8 @@ def test_runner_executes_notebooks_and_reports_failures(tmp_path, monkeypatch, r
     executed = nbformat.read(build / "full" / "t.ipynb", as_version=4)
     text = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs)
     assert f"prefix: {sys.prefix}" in text and "t · m = 1" in text
+    assert any("image/png" in o.get("data", {}) for c in executed.cells if c.cell_type == "code" for o in c.outputs)
+    assert "without encryption" not in err
 
     # --refresh stored the good notebook, cleaned; the failing one is untouched
     refreshed = nbformat.read(good, as_version=4)

@@ -35,7 +35,7 @@ def test_line_and_as_dict():
     assert "goal" not in _result(1.0, None).line()
     d = missed.as_dict()
     assert d == {"notebook": "nb", "metric": "m", "value": 12.0, "goal": 10.0,
-                 "higher_is_better": False, "mode": "full", "met": False}
+                 "higher_is_better": False, "mode": "full", "backend": "n/a", "met": False}
 
 
 def test_record_appends_json_lines_and_prints(tmp_path, monkeypatch, capsys):
@@ -88,12 +88,32 @@ def test_markdown_table():
         {"notebook": "02_cnn", "metric": "FAILED", "value": None, "goal": None, "higher_is_better": True,
          "met": False, "mode": "fast", "seconds": 6.0, "error": "cell [3]: ValueError: x"},
     ]
+    rows[0]["backend"] = "jax"
     table = markdown_table(rows).splitlines()
-    assert table[0] == "| notebook | metric | value | goal | met? | minutes | mode |"
-    assert table[1] == "|---|---|---|---|---|---|---|"
+    assert table[0] == "| notebook | metric | value | goal | met? | minutes | mode | backend |"
+    assert table[1] == "|---|---|---|---|---|---|---|---|"
     assert len(table) == 2 + len(rows)
-    assert table[2] == "| nb | m | 0.9123 | ≥ 0.9 | yes | 1.5 | full |"
-    assert table[3] == "| nb | m | 12 | ≤ 10 | **no** | 0.5 | full |"
-    assert table[4] == "| nb | m | 1.5 |  | – |  | full |"
-    assert table[5] == "| 02_cnn | FAILED |  |  | **no** | 0.1 | fast |"
+    assert table[2] == "| nb | m | 0.9123 | ≥ 0.9 | yes | 1.5 | full | jax |"
+    assert table[3] == "| nb | m | 12 | ≤ 10 | **no** | 0.5 | full | n/a |"
+    assert table[4] == "| nb | m | 1.5 |  | – |  | full | n/a |"
+    assert table[5] == "| 02_cnn | FAILED |  |  | **no** | 0.1 | fast | n/a |"
     assert markdown_table([]).count("\n") == 1
+
+
+def test_record_names_the_active_backend(tmp_path, monkeypatch, capsys):
+    import keras
+
+    target = tmp_path / "r.jsonl"
+    monkeypatch.setenv("COURSE_RESULTS_FILE", str(target))
+    r = record("nb", "m", 1.0, 0.5)
+    assert r.backend == keras.backend.backend() and r.backend in capsys.readouterr().out
+    assert read_records(target)[0]["backend"] == keras.backend.backend()
+
+
+def test_record_result_shows_no_repr_in_a_notebook():
+    from IPython.core.formatters import format_display_data
+
+    assert not hasattr(_result(1.0, None), "_repr_html_")
+    assert _result(1.0, None)._ipython_display_() is None
+    data, _ = format_display_data(_result(1.0, None))
+    assert data == {}

@@ -18,19 +18,30 @@ import nbformat
 REPO = "deep-learning-course/keras-course"  # owner/name on GitHub: change it here only
 BRANCH = "main"
 REPO_URL = f"https://github.com/{REPO}"
+# A fork runs its own copy in Colab by setting these before the setup cell (os.environ[...] = ...).
+REPO_URL_ENV, BRANCH_ENV = "COURSE_REPO_URL", "COURSE_BRANCH"
 COLAB_EXTRAS = ("minisom==2.3.6", "keras-tuner==1.4.8")  # what Colab's image lacks
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
 
 
+BACKENDS = ("tensorflow", "jax", "torch")
+
+
 @dataclass(frozen=True)
 class Topic:
+    """One topic notebook, with the Keras backend it runs on unless ``KERAS_BACKEND`` says otherwise."""
+
     notebook: str
     topic: str
     dataset: str
+    backend: str = "tensorflow"
+    why: str = "the course's reference backend"
 
 
+# Default backends come from `python -m utils.benchmark` (results/backends.md): the fastest full run
+# that meets the notebook's goals on a 2-core CPU.
 TOPICS = (
     Topic("01_ann_churn", "ANN", "Bank customer churn"),
     Topic("02_cnn_cats_vs_dogs", "CNN", "Cats vs dogs"),
@@ -45,6 +56,14 @@ TOPICS = (
 )
 
 
+def topic(notebook: str) -> Topic:
+    """The topic entry of a notebook (a neutral default for notebooks not listed in ``TOPICS``)."""
+    for t in TOPICS:
+        if t.notebook == notebook:
+            return t
+    return Topic(notebook, notebook, "")
+
+
 def colab_url(notebook: str) -> str:
     return f"https://colab.research.google.com/github/{REPO}/blob/{BRANCH}/notebooks/{notebook}.ipynb"
 
@@ -56,29 +75,37 @@ def colab_badge(notebook: str) -> str:
 SETUP_TAG = "setup"
 
 
-def setup_source() -> str:
-    """The first code cell of every notebook: works locally, under the runner, and in Colab."""
+def setup_source(notebook: str) -> str:
+    """The first code cell of a notebook: works locally, under the runner, and in Colab."""
+    t = topic(notebook)
     extras = ", ".join(repr(p) for p in COLAB_EXTRAS)
     return f'''\
-# Setup: makes `utils` importable locally and in Colab (where it clones the course first).
+# Setup: the Keras backend, the course's `utils` package (cloned first in Colab), a quiet Keras import.
 import os
 import sys
 from pathlib import Path
 
+os.environ.setdefault("KERAS_BACKEND", "{t.backend}")  # {t.why}; set KERAS_BACKEND before this cell to override
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's C++ start-up logs out of the output
 if "google.colab" in sys.modules and not Path("utils").is_dir():
     import subprocess
 
     if not Path("course").is_dir():
-        subprocess.run(["git", "clone", "--depth", "1", "{REPO_URL}", "course"], check=True)
+        repo = os.environ.get("{REPO_URL_ENV}", "{REPO_URL}")
+        branch = os.environ.get("{BRANCH_ENV}", "{BRANCH}")
+        subprocess.run(["git", "clone", "--depth", "1", "--branch", branch, repo, "course"], check=True)
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", {extras}], check=True)
     os.chdir("course")
-ROOT = next(p for p in (Path.cwd(), *Path.cwd().parents) if (p / "utils" / "__init__.py").is_file())
+ROOT = next((p for p in (Path.cwd(), *Path.cwd().parents) if (p / "utils" / "__init__.py").is_file()), None)
+if ROOT is None:
+    raise SystemExit("This notebook needs the course's utils/ package: clone {REPO_URL} and open "
+                     "notebooks/{notebook}.ipynb from inside it, or use the Open in Colab badge above.")
 sys.path.insert(0, str(ROOT))
 
 from utils.startup import import_keras
 
-keras = import_keras()  # TensorFlow's start-up notices are silenced; see utils/startup.py'''
+keras = import_keras()  # hides TensorFlow's native start-up notices; see utils/startup.py
+print(f"Keras {{keras.__version__}} on the {{keras.backend.backend()}} backend")'''
 
 
 _BADGE_RE = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)")
@@ -94,8 +121,8 @@ def sync_notebook(path: Path, *, write: bool = True) -> bool:
             changed |= new != cell.source
             cell.source = new
         if cell.cell_type == "code" and SETUP_TAG in cell.metadata.get("tags", []):
-            changed |= cell.source != setup_source()
-            cell.source = setup_source()
+            changed |= cell.source != setup_source(path.stem)
+            cell.source = setup_source(path.stem)
     if changed and write:
         nbformat.write(nb, path)
     return changed
@@ -126,7 +153,7 @@ def new_notebook(name: str, title: str) -> Path:
     cells = [
         md(f"# {title}\n\n{colab_badge(name)}\n\n*One paragraph: what the learner will build and why it matters.*"),
         md("## Learning objectives\n\n- ...\n- ..."),
-        code(setup_source(), metadata={"tags": [SETUP_TAG]}),
+        code(setup_source(name), metadata={"tags": [SETUP_TAG]}),
         code('SEED = 42\nFAST = os.environ.get("COURSE_FAST", "0") == "1"  # CI and quick checks: fewer epochs',
              metadata={"tags": ["parameters"]}),
         code("import numpy as np\n\nfrom utils import record, set_seed\n\nset_seed(SEED)"),

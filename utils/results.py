@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -24,6 +25,7 @@ class Result:
     goal: float | None
     higher_is_better: bool
     mode: str
+    backend: str = "n/a"
 
     @property
     def met(self) -> bool | None:
@@ -32,16 +34,27 @@ class Result:
             return None
         return self.value >= self.goal if self.higher_is_better else self.value <= self.goal
 
+    def _ipython_display_(self) -> None:
+        """Show nothing when a record() call ends a cell: record() has printed the line already."""
+
     def as_dict(self) -> dict:
         return {**asdict(self), "met": self.met}
 
     def line(self) -> str:
         if self.goal is None:
-            return f"{self.notebook} · {self.metric} = {self.value:.4g} ({self.mode})"
+            return f"{self.notebook} · {self.metric} = {self.value:.4g} ({self.mode}, {self.backend})"
         sign = "≥" if self.higher_is_better else "≤"
         verdict = "met" if self.met else "MISSED"
         return (f"{self.notebook} · {self.metric} = {self.value:.4g} "
-                f"(goal {sign} {self.goal:g}: {verdict}, {self.mode})")
+                f"(goal {sign} {self.goal:g}: {verdict}, {self.mode}, {self.backend})")
+
+
+def active_backend() -> str:
+    """The Keras backend of this process, if Keras is imported (``"n/a"`` otherwise)."""
+    keras = sys.modules.get("keras")
+    if keras is None:
+        return "n/a"
+    return keras.backend.backend()
 
 
 def record(notebook: str, metric: str, value: float, goal: float | None = None, *,
@@ -55,7 +68,7 @@ def record(notebook: str, metric: str, value: float, goal: float | None = None, 
     if not math.isfinite(value):
         raise ValueError(f"{notebook}/{metric}: value must be a finite number, got {value!r}")
     result = Result(notebook, metric, value, None if goal is None else float(goal),
-                    higher_is_better, "fast" if fast else "full")
+                    higher_is_better, "fast" if fast else "full", active_backend())
     target = os.environ.get("COURSE_RESULTS_FILE")
     if target:
         path = Path(target)
@@ -75,7 +88,8 @@ def read_records(path: Path) -> list[dict]:
 
 def markdown_table(rows: list[dict]) -> str:
     """Render result rows (with ``seconds``) as the course's Markdown results table."""
-    head = "| notebook | metric | value | goal | met? | minutes | mode |\n|---|---|---|---|---|---|---|"
+    head = ("| notebook | metric | value | goal | met? | minutes | mode | backend |\n"
+            "|---|---|---|---|---|---|---|---|")
     body = []
     for r in rows:
         goal = "" if r.get("goal") is None else ("≥ " if r["higher_is_better"] else "≤ ") + f"{r['goal']:g}"
@@ -83,5 +97,6 @@ def markdown_table(rows: list[dict]) -> str:
         minutes = "" if r.get("seconds") is None else f"{r['seconds'] / 60:.1f}"
         value = "" if r.get("value") is None else f"{r['value']:.4g}"
         metric = str(r["metric"]).replace("|", "\\|")  # a bar inside a cell would end it
-        body.append(f"| {r['notebook']} | {metric} | {value} | {goal} | {met} | {minutes} | {r['mode']} |")
+        body.append(f"| {r['notebook']} | {metric} | {value} | {goal} | {met} | {minutes} | {r['mode']} "
+                    f"| {r.get('backend', 'n/a')} |")
     return "\n".join([head, *body])

@@ -1,16 +1,19 @@
 """Execute the course's notebooks and build the results table.
 
-    python -m utils.runner                 # every notebook, full mode
-    python -m utils.runner --fast          # every notebook, FAST mode (minutes)
-    python -m utils.runner ann cnn         # only notebooks whose names contain these
-    python -m utils.runner --refresh ann   # full run, then store its outputs in notebooks/
+    python -m utils.runner                     # every notebook, full mode, each on its default backend
+    python -m utils.runner --fast              # every notebook, FAST mode (minutes)
+    python -m utils.runner ann cnn             # only notebooks whose names contain these
+    python -m utils.runner --backend jax       # every notebook on JAX (tensorflow, jax, torch or default)
+    python -m utils.runner --refresh ann       # full run, then store its outputs in notebooks/
 
-Executed copies go to ``build/<mode>/``; the committed notebooks are rewritten
-only with ``--refresh``. Each notebook's headline metrics (written through
-:func:`utils.results.record`) and wall time become rows of the results table,
-printed at the end and written to ``build/<mode>/results.{json,md}``. A full run
-also updates ``results/results.json`` and ``results/README.md``, which are committed.
+Executed copies go to ``build/<mode>/`` (``build/<mode>-<backend>/`` with ``--backend``);
+the committed notebooks are rewritten only with ``--refresh``. Each notebook's
+headline metrics (written through :func:`utils.results.record`) and wall time
+become rows of the results table, printed at the end and written beside the
+executed copies. A full run on the default backends also updates
+``results/results.json`` and ``results/README.md``, which are committed.
 A failing notebook is reported with its cell and error; the others still run.
+While a notebook runs, a line is printed at each new section it reaches.
 """
 
 from __future__ import annotations
@@ -18,37 +21,49 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
+import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import nbformat
 
-from .course import NOTEBOOK_DIR, ROOT, notebook_paths
+from .course import BACKENDS, NOTEBOOK_DIR, ROOT, notebook_paths, topic
 from .results import markdown_table, read_records
 
 BUILD_DIR = ROOT / "build"
 RESULTS_DIR = ROOT / "results"
+# Whatever MPLBACKEND the caller has (CI exports Agg), the kernel draws inline so figures are stored.
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+BUSY_LOAD = 0.5  # a run that starts above this 1-minute load average shared the machine
 
 
 @dataclass
 class Run:
     notebook: str
     mode: str
+    backend: str = "n/a"
     seconds: float = 0.0
     error: str | None = None
     records: list[dict] = field(default_factory=list)
+    load: float | None = None  # 1-minute load average when the run started
+    date: str = ""
+    cpu_seconds: float | None = None  # CPU time the kernel used: a steadier measure than wall time on a busy machine
 
     def rows(self) -> list[dict]:
+        base = {"notebook": self.notebook, "mode": self.mode, "backend": self.backend,
+                "seconds": round(self.seconds, 1), "load": self.load, "date": self.date}
         if self.error:
-            return [{"notebook": self.notebook, "metric": "FAILED", "value": None, "goal": None,
-                     "higher_is_better": True, "met": False, "mode": self.mode,
-                     "seconds": round(self.seconds, 1), "error": self.error}]
+            return [{**base, "metric": "FAILED", "value": None, "goal": None, "higher_is_better": True,
+                     "met": False, "error": self.error}]
         if not self.records:
-            return [{"notebook": self.notebook, "metric": "(no metric recorded)", "value": None, "goal": None,
-                     "higher_is_better": True, "met": None, "mode": self.mode, "seconds": round(self.seconds, 1)}]
-        return [{**r, "seconds": round(self.seconds, 1)} for r in self.records]
+            return [{**base, "metric": "(no metric recorded)", "value": None, "goal": None,
+                     "higher_is_better": True, "met": None}]
+        return [{**r, **base} for r in self.records]
 
 
 def _describe_failure(exc: Exception) -> str:
@@ -59,7 +74,7 @@ def _describe_failure(exc: Exception) -> str:
 
 
 def clean_for_commit(path: Path) -> None:
-    """Strip run-specific metadata (papermill timings, injected parameters) from an executed notebook."""
+    """Strip run-specific metadata (timings, injected parameters) from an executed notebook."""
     nb = nbformat.read(path, as_version=4)
     nb.cells = [c for c in nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]
     nb.metadata.pop("papermill", None)
@@ -69,47 +84,169 @@ def clean_for_commit(path: Path) -> None:
     nbformat.write(nb, path)
 
 
+def inject_parameters(nb: nbformat.NotebookNode, parameters: dict) -> None:
+    """Insert a cell after the ``parameters`` cell that overrides them (papermill's convention)."""
+    if not parameters:
+        return
+    index = next((i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])), None)
+    if index is None:
+        raise ValueError("the notebook has no cell tagged 'parameters' to override")
+    source = "# Parameters injected by the course runner\n" + "\n".join(f"{k} = {v!r}" for k, v in parameters.items())
+    nb.cells.insert(index + 1, nbformat.v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]}))
+
+
+def kernel_env(*, fast: bool, records_file: Path, backend: str) -> dict[str, str]:
+    """The environment a notebook's kernel runs in."""
+    env = {**os.environ, "COURSE_FAST": "1" if fast else "0", "COURSE_RESULTS_FILE": str(records_file),
+           "TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": INLINE_BACKEND}
+    if backend == "default":
+        env.pop("KERAS_BACKEND", None)  # the notebook's own default (its setup cell) applies
+    else:
+        env["KERAS_BACKEND"] = backend
+    return env
+
+
+class _Progress:
+    """Prints one line per section (``##`` heading) as execution reaches it."""
+
+    def __init__(self, nb: nbformat.NotebookNode, stream=sys.stdout):
+        self.code_total = sum(1 for c in nb.cells if c.cell_type == "code")
+        self.code_done = 0
+        self.cell_index = -1
+        self.exec_count: int | None = None
+        self.start = time.perf_counter()
+        self.stream = stream
+
+    def on_cell_start(self, cell, cell_index):
+        self.cell_index = cell_index
+        if cell.cell_type == "markdown":
+            heading = next((line for line in cell.source.splitlines() if line.startswith("## ")), None)
+            if heading:
+                elapsed = time.perf_counter() - self.start
+                print(f"    {elapsed / 60:5.1f} min  cells {self.code_done:>3}/{self.code_total}  "
+                      f"{heading[3:].strip()}", file=self.stream, flush=True)
+        elif cell.cell_type == "code":
+            self.code_done += 1
+
+    def on_cell_executed(self, cell, cell_index, execute_reply):
+        self.exec_count = execute_reply.get("content", {}).get("execution_count")
+
+
 def run_notebook(path: Path, out_dir: Path, *, fast: bool, seed: int | None, timeout: int,
-                 log_output: bool) -> Run:
-    """Execute one notebook with papermill; never raises for a notebook error."""
-    import papermill as pm
+                 backend: str = "default", progress: bool = True) -> Run:
+    """Execute one notebook with nbclient; never raises for a notebook error."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
 
     mode = "fast" if fast else "full"
-    run = Run(path.stem, mode)
+    run = Run(path.stem, mode, topic(path.stem).backend if backend == "default" else backend)
     records_file = out_dir / "records" / f"{path.stem}.jsonl"
     records_file.parent.mkdir(parents=True, exist_ok=True)
     records_file.unlink(missing_ok=True)
-    env = {"COURSE_FAST": "1" if fast else "0", "COURSE_RESULTS_FILE": str(records_file),
-           "TF_CPP_MIN_LOG_LEVEL": "3"}
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
+    nb = nbformat.read(path, as_version=4)
+    inject_parameters(nb, {"SEED": seed} if seed is not None else {})
+    tracker = _Progress(nb, sys.stdout if progress else open(os.devnull, "w"))
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
+                            on_cell_start=tracker.on_cell_start, on_cell_executed=tracker.on_cell_executed)
+    # IPC keeps the kernel's "running over TCP without encryption" warning away (and the traffic local).
+    client.km = client.create_kernel_manager()
+    sockets = None
+    if os.name == "posix":
+        sockets = tempfile.mkdtemp(prefix="course-kernel-")  # short: socket paths are limited to ~100 bytes
+        client.km.transport = "ipc"
+        client.km.ip = os.path.join(sockets, "k")
+    run.load, run.date = load_average(), datetime.now(UTC).isoformat(timespec="seconds")
+    cpu_before = _children_cpu()
     start = time.perf_counter()
     try:
-        pm.execute_notebook(
-            str(path), str(out_dir / path.name),
-            parameters={"SEED": seed} if seed is not None else None,
-            cwd=str(NOTEBOOK_DIR), kernel_name="python3", progress_bar=False,
-            log_output=log_output, execution_timeout=timeout,
-        )
-    except Exception as exc:  # papermill wraps cell errors; anything else is reported the same way
+        client.execute(env=kernel_env(fast=fast, records_file=records_file, backend=backend))
+    except CellExecutionError as exc:
+        exc.exec_count = tracker.exec_count
         run.error = _describe_failure(exc)
+    except Exception as exc:  # a kernel that died or timed out is reported the same way
+        exc_count = tracker.exec_count if tracker.code_done else None
+        run.error = _describe_failure(_annotate(exc, exc_count))
     finally:
         run.seconds = time.perf_counter() - start
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        cpu_after = _children_cpu()
+        run.cpu_seconds = None if cpu_after is None else round(cpu_after - cpu_before, 1)
+        nbformat.write(nb, out_dir / path.name)
+        if sockets:
+            shutil.rmtree(sockets, ignore_errors=True)
     # Rows are keyed by the file, whatever name the notebook passed to record(), so merging stays exact.
     run.records = [{**r, "notebook": path.stem} for r in read_records(records_file)]
     return run
 
 
+def _children_cpu() -> float | None:
+    """User + system CPU seconds of this process's finished children (the kernels)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _annotate(exc: Exception, exec_count: int | None) -> Exception:
+    try:
+        exc.exec_count = exec_count
+    except AttributeError:  # pragma: no cover - built-in exceptions without a __dict__
+        pass
+    return exc
+
+
+def load_average() -> float | None:
+    """The 1-minute load average (None where the platform has none)."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return None
+
+
+def time_table(rows: list[dict]) -> str:
+    """Minutes per notebook run and their total, with the machine's load when each run started."""
+    runs = {}
+    for r in rows:
+        runs.setdefault(r["notebook"], r)
+    lines = ["| notebook | backend | minutes | load at start | date |", "|---|---|---|---|---|"]
+    for name, r in runs.items():
+        load = r.get("load")
+        busy = " (under load)" if load is not None and load > BUSY_LOAD else ""
+        lines.append(f"| {name} | {r.get('backend', 'n/a')} | {r['seconds'] / 60:.1f} | "
+                     f"{'' if load is None else load}{busy} | {(r.get('date') or '')[:10]} |")
+    total = sum(r["seconds"] for r in runs.values()) / 60
+    lines.append(f"| **total** | | **{total:.1f}** | | |")
+    return "\n".join(lines)
+
+
 def write_tables(rows: list[dict], folder: Path, title: str) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "results.json").write_text(json.dumps(rows, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    (folder / ("README.md" if folder == RESULTS_DIR else "results.md")).write_text(
-        f"# {title}\n\n{markdown_table(rows)}\n", encoding="utf-8")
+    cpus = os.cpu_count()
+    text = (f"# {title}\n\n{markdown_table(rows)}\n\n## Notebook time\n\n"
+            f"Wall time of each notebook's run (kernel start included) on {cpus} CPU core(s). A run that started "
+            f"with a 1-minute load average above {BUSY_LOAD} shared the machine and is marked *under load*.\n\n"
+            f"{time_table(rows)}\n")
+    (folder / ("README.md" if folder == RESULTS_DIR else "results.md")).write_text(text, encoding="utf-8")
+
+
+@contextmanager
+def _locked(folder: Path):
+    """Serialise read-modify-write of the committed results between concurrent runners."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "w") as handle:
+        try:
+            import fcntl
+        except ImportError:  # Windows: runs are not concurrent there in practice
+            yield
+            return
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def merge_full_results(rows: list[dict]) -> list[dict]:
@@ -122,34 +259,43 @@ def merge_full_results(rows: list[dict]) -> list[dict]:
     return sorted(merged, key=lambda r: order.get(r["notebook"], len(order)))
 
 
+def _format_record(r: dict) -> str:
+    goal = "" if r.get("goal") is None else (
+        f" (goal {'≥' if r['higher_is_better'] else '≤'} {r['goal']:g}: {'met' if r['met'] else 'MISSED'})")
+    return f"    {r['metric']} = {r['value']:.4g}{goal}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m utils.runner", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("names", nargs="*", help="run only notebooks whose names contain these")
     parser.add_argument("--fast", action="store_true", help="FAST mode (as CI runs it)")
     parser.add_argument("--seed", type=int, default=None, help="override every notebook's SEED")
+    parser.add_argument("--backend", choices=("default", *BACKENDS), default="default",
+                        help="Keras backend for every notebook (default: each notebook's own, see its setup cell)")
     parser.add_argument("--refresh", action="store_true",
                         help="after a successful full run, store the executed notebook in notebooks/")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds allowed per cell")
-    parser.add_argument("--log-output", action="store_true", help="stream cell outputs while running")
+    parser.add_argument("--quiet", action="store_true", help="no per-section progress lines")
     args = parser.parse_args(argv)
     if args.refresh and (args.fast or args.seed is not None):
         parser.error("--refresh stores full-mode runs with the notebooks' own SEED only")
 
     mode = "fast" if args.fast else "full"
-    out_dir = BUILD_DIR / mode
+    out_dir = BUILD_DIR / (mode if args.backend == "default" else f"{mode}-{args.backend}")
     paths = notebook_paths(args.names)
     runs = []
     for i, path in enumerate(paths, 1):
-        print(f"[{i}/{len(paths)}] {path.stem} ({mode}) ...", flush=True)
+        backend = topic(path.stem).backend if args.backend == "default" else args.backend
+        print(f"[{i}/{len(paths)}] {path.stem} ({mode}, {backend})", flush=True)
         run = run_notebook(path, out_dir, fast=args.fast, seed=args.seed, timeout=args.timeout,
-                           log_output=args.log_output)
+                           backend=args.backend, progress=not args.quiet)
         runs.append(run)
         status = "FAILED " + run.error if run.error else "ok"
-        print(f"    {status} in {run.seconds / 60:.1f} min", flush=True)
+        cpu = "" if run.cpu_seconds is None else f" (kernel CPU time {run.cpu_seconds / 60:.1f} min)"
+        print(f"    {status} in {run.seconds / 60:.1f} min{cpu}", flush=True)
         for r in run.records:
-            print(f"    {r['metric']} = {r['value']:.4g}" + ("" if r["met"] is None else
-                  f" (goal {'≥' if r['higher_is_better'] else '≤'} {r['goal']:g}: {'met' if r['met'] else 'MISSED'})"))
+            print(_format_record(r), flush=True)
         if args.refresh and not run.error:
             target = NOTEBOOK_DIR / path.name
             target.write_bytes((out_dir / path.name).read_bytes())
@@ -157,10 +303,13 @@ def main(argv: list[str] | None = None) -> int:
 
     rows = [row for run in runs for row in run.rows()]
     write_tables(rows, out_dir, f"Course results ({mode} mode, this run)")
-    if mode == "full" and args.seed is None:
-        write_tables(merge_full_results(rows), RESULTS_DIR, "Course results (full mode)")
+    if mode == "full" and args.seed is None and args.backend == "default":
+        with _locked(RESULTS_DIR):
+            write_tables(merge_full_results(rows), RESULTS_DIR, "Course results (full mode)")
+    total = sum(r.seconds for r in runs)
     print()
     print(markdown_table(rows))
+    print(f"\nnotebook time: {total / 60:.1f} min for {len(runs)} notebook(s)")
     failed = [r for r in runs if r.error]
     if failed:
         print(f"\n{len(failed)} notebook(s) failed: " + "; ".join(f"{r.notebook} at {r.error}" for r in failed))
