@@ -141,3 +141,13 @@ def test_epoch_logger_rejects_every_below_one(every):
 
     with pytest.raises(ValueError, match="every"):
         EpochLogger(every=every)
+
+
+def test_epoch_logger_shows_tiny_losses(capsys):
+    from utils.training import EpochLogger
+
+    logger = EpochLogger(every=1)
+    logger.params = {"epochs": 1}
+    logger.on_epoch_end(0, {"loss": 3.2e-07, "val_loss": 0.25})
+    out = capsys.readouterr().out
+    assert "loss=3.2e-07" in out and "val_loss=0.25" in out

@@ -31,7 +31,7 @@ class EpochLogger(keras.callbacks.Callback):
         if (epoch + 1) % self.every and not last:
             return
         keys = self.metrics or tuple(logs)
-        parts = " ".join(f"{k}={logs[k]:.4f}" for k in keys if k in logs)
+        parts = " ".join(f"{k}={logs[k]:.4g}" for k in keys if k in logs)  # 4 significant digits: tiny losses stay readable
         print(f"epoch {epoch + 1:>4}{'/' + str(total) if total else ''}  {parts}")
 
     def on_train_end(self, logs=None):
