@@ -57,6 +57,8 @@ def test_setup_cell_backend_line_and_overrides():
     assert '"--branch", branch' in src and "notebooks/03_rnn.ipynb" in src
     assert course.topic("99_unknown").backend == "tensorflow"
     compile(src, "setup", "exec")
+    devices = course.setup_source("12_multi_device")
+    assert devices.index("xla_force_host_platform_device_count") < devices.index("import_keras()")
 
 
 def _run_setup_cell(src: str, cwd: Path, env: dict) -> subprocess.CompletedProcess:

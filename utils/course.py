@@ -38,6 +38,8 @@ class Topic:
     dataset: str
     backend: str = "tensorflow"
     why: str = "the course's reference backend"
+    # Settings that must exist before Keras and its backend are imported (one line of code each).
+    pre_import: tuple[str, ...] = ()
 
 
 # Default backends come from `python -m utils.benchmark` (results/backends.md): the fastest full run
@@ -53,6 +55,10 @@ TOPICS = (
     Topic("08_autoencoders", "Autoencoder", "Fashion-MNIST, MovieLens 100K"),
     Topic("09_gan", "GAN", "Sine curves, Fashion-MNIST"),
     Topic("10_transformer", "Transformer", "IMDB reviews"),
+    Topic("11_lstm_cells", "LSTM cells", "Python standard-library source code"),
+    Topic("12_multi_device", "Several devices", "Cats vs dogs, Fashion-MNIST",
+          pre_import=('os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=4")'
+                      "  # JAX: four logical CPU devices",)),
 )
 
 
@@ -79,6 +85,7 @@ def setup_source(notebook: str) -> str:
     """The first code cell of a notebook: works locally, under the runner, and in Colab."""
     t = topic(notebook)
     extras = ", ".join(repr(p) for p in COLAB_EXTRAS)
+    pre = "".join(f"{line}\n" for line in t.pre_import)
     return f'''\
 # Setup: the Keras backend, the course's `utils` package (cloned first in Colab), a quiet Keras import.
 import os
@@ -87,7 +94,7 @@ from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "{t.backend}")  # {t.why}; set KERAS_BACKEND before this cell to override
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's C++ start-up logs out of the output
-if "google.colab" in sys.modules and not Path("utils").is_dir():
+{pre}if "google.colab" in sys.modules and not Path("utils").is_dir():
     import subprocess
 
     if not Path("course").is_dir():
