@@ -63,16 +63,18 @@ def test_hand_placed_archive_in_cache_folder(fake_data, closed_port):
     (fake_data.cache_dir / fake_data.archive_name).write_bytes(fake_data.archive_bytes)
     fetch(fake_data.name, allow_download=False)
     fake_data.assert_cached()
-    assert not (fake_data.cache_dir / ".incoming").exists()
+    # the placed archive stays; no scratch folder or lock file is left beside the cache folder
+    assert sorted(p.name for p in fake_data.cache.iterdir()) == [fake_data.name]
+    assert (fake_data.cache_dir / fake_data.archive_name).is_file()
 
 
 def test_download_via_file_url(fake_data):
     root = fetch(fake_data.name)
     assert root == fake_data.cache_dir
     fake_data.assert_cached()
-    assert not (root / ".downloads").exists()
-    assert not (root / ".incoming").exists()
-    assert not (root / "ignored").exists() and not (root / "outside_root.txt").exists()
+    # exactly the manifest's files: no scratch, download or lock left, no unlisted member
+    assert sorted(p.relative_to(fake_data.cache).as_posix() for p in fake_data.cache.rglob("*")) == [
+        fake_data.name, f"{fake_data.name}/a.txt", f"{fake_data.name}/sub", f"{fake_data.name}/sub/b.csv"]
 
 
 def test_download_via_local_http_server(fake_data, http_server):
@@ -196,7 +198,7 @@ def test_unknown_dataset_name(fake_data):
 
 
 def test_file_and_gz_sources_with_one_unreachable(fake_data, monkeypatch, tmp_path, closed_port):
-    """Per-file sources: the reachable one is installed, the failing one is named in the error."""
+    """Per-file sources: the failing one is named in the error, and nothing is installed until both work."""
     origin = tmp_path / "per_file"
     origin.mkdir()
     (origin / "a.txt").write_bytes(fake_data.files["a.txt"])
@@ -217,8 +219,7 @@ def test_file_and_gz_sources_with_one_unreachable(fake_data, monkeypatch, tmp_pa
         fetch(fake_data.name)
     assert bad_url in str(info.value)
     assert (origin / "a.txt").as_uri() not in str(info.value)  # that one worked
-    assert (fake_data.cache_dir / "a.txt").read_bytes() == fake_data.files["a.txt"]
-    assert not (fake_data.cache_dir / "sub/b.csv").exists()
+    assert not fake_data.cache_dir.exists()  # ... but a dataset is installed whole or not at all
 
     register((origin / "b.csv.gz").as_uri())
     assert fetch(fake_data.name) == fake_data.cache_dir

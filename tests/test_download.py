@@ -5,12 +5,17 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import os
+import stat
 import tarfile
+import threading
+import time
 import zipfile
 
 import numpy as np
 import pytest
 
+from utils import download as download_module
 from utils.download import (
     ArchiveError,
     ChecksumError,
@@ -20,6 +25,7 @@ from utils.download import (
     atomic_path,
     download,
     extract,
+    file_lock,
     sha256_of,
     verify,
 )
@@ -334,3 +340,157 @@ def test_extract_tar_with_dot_folder_member(tmp_path):
 def test_safe_member_refuses_backslash_parent():
     with pytest.raises(ArchiveError):
         _safe_member("..\\evil", "")
+
+
+def _zip_with_mode(path, name, mode, content=b"x"):
+    with zipfile.ZipFile(path, "w") as zf:
+        info = zipfile.ZipInfo(name)
+        info.create_system = 3  # Unix: the mode lives in the high 16 bits of external_attr
+        info.external_attr = mode << 16
+        zf.writestr(info, content)
+    return path
+
+
+def test_extract_zip_refuses_symlink_member(tmp_path):
+    archive = _zip_with_mode(tmp_path / "link.zip", "root/link", stat.S_IFLNK | 0o777, b"/etc/passwd")
+    out = tmp_path / "out"
+    with pytest.raises(ArchiveError, match="links") as info:
+        extract(archive, "zip", out, root="root")
+    assert "root/link" in str(info.value) and str(archive) in str(info.value)
+    assert not (out / "link").exists() and not (out / "link").is_symlink()
+    assert _all_files(out) == []
+
+
+@pytest.mark.parametrize("kind_bits", [stat.S_IFIFO, stat.S_IFCHR, stat.S_IFBLK, stat.S_IFSOCK])
+def test_extract_zip_refuses_special_members(tmp_path, kind_bits):
+    archive = _zip_with_mode(tmp_path / "special.zip", "dev", kind_bits | 0o644)
+    with pytest.raises(ArchiveError, match="links and devices"):
+        extract(archive, "zip", tmp_path / "out")
+
+
+@pytest.mark.parametrize("mode", [0, 0o644, stat.S_IFREG | 0o644])
+def test_extract_zip_accepts_plain_files_whatever_the_mode_bits(tmp_path, mode):
+    archive = _zip_with_mode(tmp_path / "plain.zip", "f.txt", mode, b"plain")
+    assert extract(archive, "zip", tmp_path / "out") == ["f.txt"]
+    assert (tmp_path / "out" / "f.txt").read_bytes() == b"plain"
+
+
+def test_extract_links_outside_the_kept_members_are_never_written(tmp_path):
+    archive = _zip_with_mode(tmp_path / "link.zip", "other/link", stat.S_IFLNK | 0o777, b"/etc/passwd")
+    assert extract(archive, "zip", tmp_path / "out", root="root") == []
+
+
+def test_extract_errors_name_the_given_origin_and_fix(tmp_path):
+    garbage = tmp_path / "g.zip"
+    garbage.write_bytes(b"junk" * 50)
+    with pytest.raises(ArchiveError) as info:
+        extract(garbage, "zip", tmp_path / "out", origin="the download of https://x.org/g.zip",
+                fix="Check the proxy.")
+    msg = str(info.value)
+    assert "the download of https://x.org/g.zip" in msg and msg.endswith("Check the proxy.")
+    evil = _make_zip(tmp_path / "evil.zip", {"../evil": b"x"})
+    with pytest.raises(ArchiveError, match="unsafe") as info:
+        extract(evil, "zip", tmp_path / "out", origin="mirror file /m/evil.zip", fix="Fix the mirror.")
+    assert "mirror file /m/evil.zip" in str(info.value) and "Fix the mirror." in str(info.value)
+
+
+def test_extract_default_error_names_the_full_path(tmp_path):
+    garbage = tmp_path / "deep" / "g.zip"
+    garbage.parent.mkdir()
+    garbage.write_bytes(b"junk" * 50)
+    with pytest.raises(ArchiveError, match=f"Delete {garbage}"):
+        extract(garbage, "zip", tmp_path / "out")
+
+
+def test_verify_names_what_and_fix(tmp_path):
+    path = tmp_path / "f"
+    path.write_bytes(b"x")
+    with pytest.raises(ChecksumError, match="mirror file /m/f.*Fix the mirror"):
+        verify(path, "0" * 64, what="mirror file /m/f", fix="Fix the mirror.")
+
+
+# --- file_lock -----------------------------------------------------------------------------------
+
+@pytest.fixture(params=["flock", "fallback"])
+def lock_mechanism(request, monkeypatch):
+    """Run a test with flock and with the O_EXCL lock-file fallback used where flock is missing."""
+    if request.param == "fallback":
+        monkeypatch.setattr(download_module, "fcntl", None)
+    elif download_module.fcntl is None:
+        pytest.skip("no fcntl on this platform")
+    return request.param
+
+
+def test_file_lock_excludes_and_removes_its_file(tmp_path, lock_mechanism):
+    lock = tmp_path / "x.lock"
+    inside, overlaps = [], []
+
+    def worker():
+        for _ in range(20):
+            with file_lock(lock):
+                inside.append(1)
+                if len(inside) > 1:
+                    overlaps.append(1)
+                time.sleep(0.001)
+                inside.pop()
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not overlaps
+    assert not lock.exists()
+
+
+def test_file_lock_waits_and_says_so(tmp_path, lock_mechanism, capsys):
+    lock = tmp_path / "x.lock"
+    held = threading.Event()
+    released = []
+
+    def holder():
+        with file_lock(lock):
+            held.set()
+            time.sleep(0.3)
+            released.append(time.monotonic())
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    held.wait(10)
+    with file_lock(lock, what="dataset 'x'"):
+        acquired = time.monotonic()
+    thread.join(10)
+    assert released and acquired >= released[0]
+    assert "Waiting for another process that is fetching dataset 'x'" in capsys.readouterr().err
+
+
+def test_lock_file_fallback_takes_over_a_stale_lock(tmp_path, monkeypatch):
+    monkeypatch.setattr(download_module, "fcntl", None)
+    lock = tmp_path / "x.lock"
+    lock.write_text("12345 left by a crashed process\n")
+    old = time.time() - download_module.STALE_S - 5
+    os.utime(lock, (old, old))
+    start = time.monotonic()
+    with file_lock(lock):
+        assert lock.read_text() != "12345 left by a crashed process\n"
+    assert time.monotonic() - start < 5
+    assert not lock.exists()
+
+
+def test_lock_file_fallback_keeps_a_live_lock_fresh(tmp_path, monkeypatch):
+    monkeypatch.setattr(download_module, "fcntl", None)
+    monkeypatch.setattr(download_module, "HEARTBEAT_S", 0.05)
+    lock = tmp_path / "x.lock"
+    with file_lock(lock):
+        old = time.time() - 100
+        os.utime(lock, (old, old))
+        time.sleep(0.3)
+        assert time.time() - lock.stat().st_mtime < 5  # the heartbeat touched it again
+
+
+def test_lock_file_fallback_never_deletes_a_lock_it_lost(tmp_path, monkeypatch):
+    monkeypatch.setattr(download_module, "fcntl", None)
+    lock = tmp_path / "x.lock"
+    with file_lock(lock):
+        lock.write_text("someone else took over\n")  # e.g. after this process was suspended
+    assert lock.read_text() == "someone else took over\n"

@@ -116,6 +116,9 @@ def imdb_dir() -> Path:
     """Folder with ``train/{pos,neg}`` and ``test/{pos,neg}`` review text files.
 
     Holds the full 25k/25k dataset when it was downloaded, or the balanced
-    2,000/2,000 subset when it came from the offline mirror.
+    2,000/2,000 subset when it came from the offline mirror. The subset's files are
+    verified one by one; the full set's extra reviews are trusted because the archive
+    they came from matched the SHA-256 recorded in the registry (from any other copy
+    they are dropped).
     """
     return fetch("imdb")

@@ -21,12 +21,15 @@ class Source:
 
     ``kind`` is ``file`` (saved as ``target``), ``gz`` (decompressed to ``target``),
     ``zip`` or ``tar.gz`` (members under ``root`` extracted, ``root`` stripped).
+    ``sha256`` is the artifact's own published digest, where the dataset needs it
+    to trust files its manifest does not list (see ``Dataset.allow_extra``).
     """
 
     url: str
     kind: str = "file"
     target: str | None = None
     root: str = ""
+    sha256: str = ""
 
     @property
     def filename(self) -> str:
@@ -46,8 +49,10 @@ class Dataset:
     citation: str = ""
     # Only archive members whose relative path starts with one of these are kept.
     keep_prefixes: tuple[str, ...] = ()
-    # True where the canonical download holds more files than the manifest
-    # lists (IMDB: the mirror carries a verified subset of the full archive).
+    # True where the canonical archive holds more files than the manifest lists
+    # (IMDB: the manifest is the mirrored subset). Unlisted files are installed
+    # only from an artifact whose own SHA-256 equals its Source.sha256; from any
+    # other copy they are dropped, so no unverified file reaches the cache.
     allow_extra: bool = False
     notes: str = ""
     manifest_name: str = field(default="", repr=False)
@@ -173,14 +178,19 @@ DATASETS: dict[str, Dataset] = {
             name="imdb",
             title="IMDB Large Movie Review Dataset (full 25k/25k, or the mirrored 2k/2k subset)",
             sources=(Source("https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz",
-                            kind="tar.gz", root="aclImdb"),),
+                            kind="tar.gz", root="aclImdb",
+                            sha256="c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe"),),
             mirror_dir="imdb/aclImdb_subset",
             homepage="https://ai.stanford.edu/~amaas/data/sentiment/",
             licence="No formal licence; cite the paper below.",
             citation="Maas, A. L. et al. (2011). Learning Word Vectors for Sentiment Analysis. ACL.",
             keep_prefixes=("train/pos/", "train/neg/", "test/pos/", "test/neg/"),
             allow_extra=True,
-            notes="The manifest lists the 4,000 reviews of the balanced subset; the full archive contains them too.",
+            notes=("The manifest lists the 4,000 reviews of the balanced subset; the full archive contains "
+                   "them too. The other 46,000 labelled reviews are installed only from the archive whose "
+                   "SHA-256 is recorded above (84,125,825 bytes), so they are trusted because the archive "
+                   "was verified. From any other copy (a mirror, a repacked archive) only the manifest's "
+                   "files are kept, with a warning."),
         ),
     ]
 }
