@@ -10,8 +10,11 @@ from utils.movielens import (
     UNRATED,
     bias_baseline,
     binarize,
+    holdout_ratings,
     item_majority,
+    like_counts,
     mean_abs_error_rated,
+    precision_at_k,
     rating_matrix,
     rmse,
 )
@@ -100,3 +103,43 @@ def test_bias_baseline_rejects_bad_arguments():
         bias_baseline(np.ones((2, 2)), reg=-1)
     with pytest.raises(ValueError, match="no ratings"):
         bias_baseline(np.zeros((2, 2)))
+
+
+def test_holdout_ratings_splits_rated_entries_only():
+    rng = np.random.default_rng(1)
+    b = np.where(rng.random((50, 40)) < 0.3, (rng.random((50, 40)) < 0.8).astype("float32"), UNRATED)
+    kept, held = holdout_ratings(b, share=0.25, seed=3)
+    rated = b != UNRATED
+    assert not ((kept != UNRATED) & (held != UNRATED)).any()  # disjoint
+    np.testing.assert_array_equal(np.where(kept != UNRATED, kept, held), b)  # together they are the input
+    assert 0.15 < (held != UNRATED).sum() / rated.sum() < 0.35
+    kept2, held2 = holdout_ratings(b, share=0.25, seed=3)
+    np.testing.assert_array_equal(held, held2)  # same seed, same split
+    with pytest.raises(ValueError, match="share"):
+        holdout_ratings(b, share=1.0)
+
+
+def test_like_counts_counts_likes_not_ratings():
+    b = np.array([[1, 0, UNRATED], [1, 1, UNRATED], [0, UNRATED, UNRATED]], dtype="float32")
+    np.testing.assert_array_equal(like_counts(b), [2, 1, 0])
+
+
+def test_precision_at_k_skips_seen_movies_and_users_without_likes():
+    scores = np.array([[0.9, 0.8, 0.1, 0.7], [0.1, 0.2, 0.3, 0.4], [0.5, 0.5, 0.5, 0.5]])
+    seen = np.array([[True, False, False, False], [False, False, False, False], [False] * 4])
+    target = np.array([[UNRATED, 1, 0, UNRATED], [UNRATED, 1, UNRATED, 0], [0, UNRATED, UNRATED, UNRATED]])
+    # user 1: top-2 unseen = movies 1 (liked) and 3 -> 0.5; user 2: movies 3 (disliked), 2 -> 0; user 3 has no like
+    assert precision_at_k(scores, seen, target, k=2) == pytest.approx(0.25)
+    assert precision_at_k(scores, seen, target, k=1) == pytest.approx(0.5)
+    # one shared score row (popularity), ties broken by movie id
+    assert precision_at_k(np.array([1.0, 1.0, 0.0, 0.0]), np.zeros((3, 4), bool), target, k=1) == pytest.approx(0.0)
+    assert precision_at_k(np.array([1.0, 1.0, 0.0, 0.0]), np.zeros((3, 4), bool), target, k=2) == pytest.approx(0.5)
+
+
+def test_precision_at_k_checks_input():
+    with pytest.raises(ValueError, match="shapes differ"):
+        precision_at_k(np.zeros((2, 3)), np.zeros((2, 3), bool), np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="k must be"):
+        precision_at_k(np.zeros((2, 3)), np.zeros((2, 3), bool), np.ones((2, 3)), k=4)
+    with pytest.raises(ValueError, match="no likes"):
+        precision_at_k(np.zeros((2, 3)), np.zeros((2, 3), bool), np.zeros((2, 3)), k=2)

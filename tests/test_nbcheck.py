@@ -67,10 +67,18 @@ def test_magics_do_not_hide_a_plot():
     (new_output("execute_result", data={"text/plain": "Result(notebook='nb', metric='m', value=1.0)"},
                 execution_count=1), "repr of a record"),
     (new_output("stream", name="stdout", text="line\n" * (nbcheck.MAX_LOG_LINES + 1)), "lines of log"),
+    (new_output("stream", name="stderr", text="/home/me/site-packages/keras/functional.py:259: UserWarning: The "
+                "structure of `inputs` doesn't match\n  warnings.warn(msg)\n"), "Python warning"),
+    (new_output("stream", name="stderr", text="/tmp/ipykernel_1/3891.py:7: DeprecationWarning: x\n"), "Python warning"),
 ])
 def test_noise_in_outputs_fails(output, expected):
     problems = _problems(new_code_cell("x = 1", outputs=[output]))
     assert any(expected in p for p in problems), problems
+
+
+def test_the_word_warning_in_a_printed_sentence_is_not_a_python_warning():
+    text = "Warning: the classic recipe: 3 epochs is too few\nnote: UserWarning: is a class name\n"
+    assert _problems(new_code_cell("print(x)", outputs=[new_output("stream", name="stdout", text=text)])) == []
 
 
 def test_plain_text_fallback_of_an_html_output_is_not_read():

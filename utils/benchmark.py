@@ -7,7 +7,7 @@
 Writes ``results/backends.md`` and ``results/backends.json`` (full mode) or
 ``build/benchmark-fast/`` (FAST mode): minutes per notebook and backend, the ratio to
 TensorFlow, whether the run passed with every goal met, and the backend that would be
-the fastest good default. Rows of notebooks not run this time are kept. The load average
+the fastest good default. Rows of notebooks not run this time are kept. The CPU load from other work
 at the start of each run is recorded, so a figure taken on a busy machine is visible as such.
 """
 
@@ -45,7 +45,7 @@ def markdown(rows: list[dict], mode: str) -> str:
     lines = [f"# Notebook wall time by Keras backend ({mode} mode)", "",
              "Minutes per notebook run (kernel start included), one run after another on the same machine; "
              "in brackets the ratio to TensorFlow. ✗ marks a run that failed or missed a goal, † one that started "
-             f"with a 1-minute load average above {BUSY_LOAD} (taken under load). *fastest good* is the fastest "
+             f"while other work kept more than {BUSY_LOAD} cores busy (taken under load). *fastest good* is the fastest "
              "backend whose run passed with every goal met; *default* is the backend the notebook's setup cell "
              "chooses.", "",
              "| notebook | " + " | ".join(BACKENDS) + " | fastest good | default |",

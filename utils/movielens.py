@@ -126,3 +126,55 @@ def bias_baseline(train: np.ndarray, reg: float = 10.0, n_iter: int = 10) -> np.
         resid = np.where(rated, train - mu - b_item[None, :], 0.0)
         b_user = resid.sum(axis=1) / (rated.sum(axis=1) + reg)
     return np.clip(mu + b_user[:, None] + b_item[None, :], 1.0, 5.0)
+
+
+def holdout_ratings(binary: np.ndarray, share: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Split the rated entries of a binarised matrix into ``(kept, held_out)``, both binarised matrices.
+
+    Each rated entry goes to ``held_out`` with probability ``share`` (drawn with ``seed``) and
+    becomes :data:`UNRATED` in ``kept``; unrated entries stay unrated in both. Use it to carve a
+    validation set out of the training ratings, so that epochs and hyper-parameters are never
+    chosen on the test ratings.
+    """
+    if not 0 < share < 1:
+        raise ValueError(f"share must be in (0, 1), got {share}")
+    binary = np.asarray(binary, dtype="float32")
+    rated = binary != UNRATED
+    held = rated & (np.random.default_rng(seed).random(binary.shape) < share)
+    return np.where(held, UNRATED, binary), np.where(held, binary, UNRATED)
+
+
+def like_counts(binary: np.ndarray) -> np.ndarray:
+    """Number of likes per movie in a binarised matrix: the popularity baseline's score."""
+    return (np.asarray(binary) == 1).sum(axis=0).astype("float64")
+
+
+def precision_at_k(scores: np.ndarray, seen: np.ndarray, target: np.ndarray, k: int = 10) -> float:
+    """Mean precision@k of per-user movie rankings against the likes of a binarised ``target``.
+
+    ``scores`` is users × movies (or one row of movie scores shared by every user, e.g.
+    :func:`like_counts`); ``seen`` is a boolean users × movies matrix of the movies each user
+    rated in the input, which are never recommended. For each user with at least one like in
+    ``target`` the ``k`` best-scored unseen movies are taken (ties broken by movie id) and the share
+    of them the user liked in ``target`` is the user's precision; the mean over those users is returned.
+    """
+    seen = np.asarray(seen, dtype=bool)
+    target = np.asarray(target)
+    scores = np.broadcast_to(np.asarray(scores, dtype="float64"), seen.shape)
+    if target.shape != seen.shape:
+        raise ValueError(f"shapes differ: {target.shape} vs {seen.shape}")
+    if not 0 < k <= seen.shape[1]:
+        raise ValueError(f"k must be in 1..{seen.shape[1]}, got {k}")
+    liked = target == 1
+    users = liked.any(axis=1)
+    if not users.any():
+        raise ValueError("target has no likes")
+    ranked = np.where(seen, -np.inf, scores)[users]
+    # The k best without a full sort: everything above the k-th best score, then ties at it by movie id.
+    kth = -np.partition(-ranked, k - 1, axis=1)[:, k - 1:k]
+    above = ranked > kth
+    tied = ranked == kth
+    room = k - above.sum(axis=1, keepdims=True)
+    top = (above | (tied & (np.cumsum(tied, axis=1) <= room))) & ~seen[users]
+    hits = (top & liked[users]).sum(axis=1)
+    return float((hits / k).mean())

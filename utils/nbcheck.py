@@ -6,7 +6,7 @@
 Nothing is executed. A notebook passes when
 
 * every code cell that draws a figure stores an image;
-* no output holds an error, a traceback, ANSI escape codes, a progress bar or a long log;
+* no output holds an error, a traceback, a Python warning, ANSI escape codes, a progress bar or a long log;
 * the file stays under :data:`MAX_BYTES`;
 * every ``record(...)`` call with a goal is followed by an ``assert`` (in its cell or the next code cell).
 """
@@ -33,6 +33,8 @@ _PROGRESS = [
     re.compile(r"\d+%\|[^|\n]*\|\s*\d+/\d+"),              # tqdm
     re.compile(r"\bETA:? \d"),
 ]
+# "file.py:12: UserWarning: ..." as the warnings module prints it: it also leaks the path of the run's machine.
+_WARNING = re.compile(r"^\S+:\d+: \w*Warning: ", re.M)
 _TRACEBACK = re.compile(r"Traceback \(most recent call last\)|^\S*Error: .*\n?\Z|^\w+(Error|Exception)\b.*line \d+",
                         re.M)
 
@@ -170,6 +172,8 @@ def check_notebook(nb, *, size: int | None = None) -> list[Problem]:
                     problems.append(Problem(i, "stores a progress bar (use verbose=0 with a compact logger)"))
                 if out.output_type != "error" and _TRACEBACK.search(text):
                     problems.append(Problem(i, "stores a traceback"))
+                if _WARNING.search(text):
+                    problems.append(Problem(i, "stores a Python warning (fix its cause; it also shows a local path)"))
                 if text.lstrip().startswith("Result(notebook="):
                     problems.append(Problem(i, "stores the repr of a record() result"))
             if out.output_type == "stream":

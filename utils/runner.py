@@ -39,7 +39,7 @@ BUILD_DIR = ROOT / "build"
 RESULTS_DIR = ROOT / "results"
 # Whatever MPLBACKEND the caller has (CI exports Agg), the kernel draws inline so figures are stored.
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
-BUSY_LOAD = 0.5  # a run that starts above this 1-minute load average shared the machine
+BUSY_LOAD = 0.5  # a run that starts while other work keeps more cores than this busy shared the machine
 
 
 @dataclass
@@ -50,7 +50,7 @@ class Run:
     seconds: float = 0.0
     error: str | None = None
     records: list[dict] = field(default_factory=list)
-    load: float | None = None  # 1-minute load average when the run started
+    load: float | None = None  # CPU cores kept busy by other work when the run started
     date: str = ""
     cpu_seconds: float | None = None  # CPU time the kernel used: a steadier measure than wall time on a busy machine
 
@@ -197,8 +197,31 @@ def _annotate(exc: Exception, exec_count: int | None) -> Exception:
     return exc
 
 
-def load_average() -> float | None:
-    """The 1-minute load average (None where the platform has none)."""
+def _busy_jiffies() -> tuple[int, int] | None:
+    """(busy, total) CPU time of the whole machine so far, from /proc/stat (None elsewhere)."""
+    try:
+        with open("/proc/stat", encoding="ascii") as f:
+            fields = [int(v) for v in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields[:8]) - idle, sum(fields[:8])
+
+
+def load_average(window: float = 1.0) -> float | None:
+    """How many CPU cores other work kept busy just before a run starts.
+
+    Measured over ``window`` seconds from /proc/stat while no notebook kernel of this runner is
+    alive, so the runner's own previous notebook does not count (the 1-minute load average would
+    still carry it). Elsewhere, the 1-minute load average; None where the platform has neither.
+    """
+    first = _busy_jiffies()
+    if first is not None:
+        time.sleep(window)
+        second = _busy_jiffies()
+        if second is not None and second[1] > first[1]:
+            share = (second[0] - first[0]) / (second[1] - first[1])
+            return round(share * (os.cpu_count() or 1), 2)
     try:
         return round(os.getloadavg()[0], 2)
     except (AttributeError, OSError):
@@ -226,8 +249,9 @@ def write_tables(rows: list[dict], folder: Path, title: str) -> None:
     (folder / "results.json").write_text(json.dumps(rows, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     cpus = os.cpu_count()
     text = (f"# {title}\n\n{markdown_table(rows)}\n\n## Notebook time\n\n"
-            f"Wall time of each notebook's run (kernel start included) on {cpus} CPU core(s). A run that started "
-            f"with a 1-minute load average above {BUSY_LOAD} shared the machine and is marked *under load*.\n\n"
+            f"Wall time of each notebook's run (kernel start included) on {cpus} CPU core(s). *Load at start* is "
+            f"the number of cores other work kept busy in the second before the run; a run that started above "
+            f"{BUSY_LOAD} shared the machine and is marked *under load*.\n\n"
             f"{time_table(rows)}\n")
     (folder / ("README.md" if folder == RESULTS_DIR else "results.md")).write_text(text, encoding="utf-8")
 
