@@ -45,11 +45,14 @@ class Topic:
 # Default backends come from `python -m utils.benchmark` (results/backends.md): the fastest full run
 # that meets the notebook's goals on a 2-core CPU.
 TOPICS = (
-    Topic("01_ann_churn", "ANN", "Bank customer churn"),
+    Topic("01_ann_churn", "ANN", "Bank customer churn", "jax",
+          "JAX trains these small dense networks several times faster than TensorFlow on a CPU"),
     Topic("02_cnn_cats_vs_dogs", "CNN", "Cats vs dogs"),
-    Topic("03_rnn", "RNN", "Integer sequences, sine wave"),
+    Topic("03_rnn", "RNN", "Integer sequences, sine wave", "jax",
+          "JAX fits the batch-1 classic recipe several times faster than TensorFlow on a CPU"),
     Topic("04_lstm", "LSTM", "Google stock, airline passengers, Fashion-MNIST, SMS spam"),
-    Topic("05_gru", "GRU", "Airline passengers"),
+    Topic("05_gru", "GRU", "Airline passengers", "jax",
+          "JAX trains these many small recurrent models fastest on a CPU"),
     Topic("06_som_fraud", "SOM", "Credit card applications"),
     Topic("07_rbm_recommender", "RBM", "MovieLens 100K"),
     Topic("08_autoencoders", "Autoencoder", "Fashion-MNIST, MovieLens 100K"),
