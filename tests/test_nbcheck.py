@@ -70,6 +70,9 @@ def test_magics_do_not_hide_a_plot():
     (new_output("stream", name="stderr", text="/home/me/site-packages/keras/functional.py:259: UserWarning: The "
                 "structure of `inputs` doesn't match\n  warnings.warn(msg)\n"), "Python warning"),
     (new_output("stream", name="stderr", text="/tmp/ipykernel_1/3891.py:7: DeprecationWarning: x\n"), "Python warning"),
+    (new_output("stream", name="stdout", text="WARNING:tensorflow:5 out of the last 17 calls triggered retracing\n"),
+     "Python warning"),
+    (new_output("stream", name="stderr", text="W0000 00:00:1712.5 123 cpu_feature_guard.cc:1] ...\n"), "Python warning"),
 ])
 def test_noise_in_outputs_fails(output, expected):
     problems = _problems(new_code_cell("x = 1", outputs=[output]))

@@ -34,7 +34,8 @@ _PROGRESS = [
     re.compile(r"\bETA:? \d"),
 ]
 # "file.py:12: UserWarning: ..." as the warnings module prints it: it also leaks the path of the run's machine.
-_WARNING = re.compile(r"^\S+:\d+: \w*Warning: ", re.M)
+# TensorFlow's and absl's loggers ("WARNING:tensorflow:...", "W0000 00:00:00.000 ...") count as warnings too.
+_WARNING = re.compile(r"^\S+:\d+: \w*Warning: |^(WARNING|ERROR):(tensorflow|absl|jax)\b|^[WE]\d{4} \d\d:\d\d:\d\d", re.M)
 _TRACEBACK = re.compile(r"Traceback \(most recent call last\)|^\S*Error: .*\n?\Z|^\w+(Error|Exception)\b.*line \d+",
                         re.M)
 
