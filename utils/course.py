@@ -49,7 +49,7 @@ TOPICS = (
           "on a 2-core CPU JAX runs this notebook in under half of TensorFlow's time (results/backends.md)"),
     Topic("02_cnn_cats_vs_dogs", "CNN", "Cats vs dogs"),
     Topic("03_rnn", "RNN", "Integer sequences, sine wave", "jax",
-          "on a 2-core CPU JAX runs this notebook in about a third of TensorFlow's time (results/backends.md)"),
+          "on a 2-core CPU JAX runs this notebook in a quarter to a third of TensorFlow's time (results/backends.md)"),
     Topic("04_lstm", "LSTM", "Google stock, airline passengers, Fashion-MNIST, SMS spam"),
     Topic("05_gru", "GRU", "Airline passengers", "jax",
           "on a 2-core CPU JAX runs this notebook in about a quarter of TensorFlow's time (results/backends.md)"),
