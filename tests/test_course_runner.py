@@ -357,6 +357,6 @@ def test_runner_executes_notebooks_and_reports_failures(tmp_path, monkeypatch, r
     assert _digests(COMMITTED) == committed_before
 
 
-def test_load_average_counts_busy_cores_of_other_work():
-    load = runner.load_average(window=0.2)
+def test_busy_cores_counts_only_other_work():
+    load = runner.busy_cores(window=0.2)
     assert load is None or 0.0 <= load <= (os.cpu_count() or 1) + 0.5

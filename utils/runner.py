@@ -156,7 +156,7 @@ def run_notebook(path: Path, out_dir: Path, *, fast: bool, seed: int | None, tim
         sockets = tempfile.mkdtemp(prefix="course-kernel-")  # short: socket paths are limited to ~100 bytes
         client.km.transport = "ipc"
         client.km.ip = os.path.join(sockets, "k")
-    run.load, run.date = load_average(), datetime.now(UTC).isoformat(timespec="seconds")
+    run.load, run.date = busy_cores(), datetime.now(UTC).isoformat(timespec="seconds")
     cpu_before = _children_cpu()
     start = time.perf_counter()
     try:
@@ -208,7 +208,7 @@ def _busy_jiffies() -> tuple[int, int] | None:
     return sum(fields[:8]) - idle, sum(fields[:8])
 
 
-def load_average(window: float = 1.0) -> float | None:
+def busy_cores(window: float = 1.0) -> float | None:
     """How many CPU cores other work kept busy just before a run starts.
 
     Measured over ``window`` seconds from /proc/stat while no notebook kernel of this runner is
