@@ -41,11 +41,16 @@ lint: setup
 unit: setup
 	$(BIN)/python -m pytest tests
 
+# The backends run two at a time: a FAST notebook spends most of its time starting a kernel, importing and
+# compiling on one core, so two runs share the two cores of a small machine well. Each backend's log is
+# printed whole when it ends (--output-sync); -k lets the others finish when one fails.
+NB_JOBS ?= 2
 notebooks: setup
-	@status=0; for b in $(BACKENDS); do \
-	  echo "== notebooks, FAST mode, KERAS_BACKEND=$$b =="; \
-	  KERAS_BACKEND=$$b COURSE_FAST=1 $(BIN)/python -m pytest $(NBVAL) notebooks || status=1; \
-	done; exit $$status
+	@$(MAKE) --no-print-directory -k -j$(NB_JOBS) --output-sync=target $(addprefix nbval-,$(BACKENDS))
+
+nbval-%:
+	@echo "== notebooks, FAST mode, KERAS_BACKEND=$* =="
+	KERAS_BACKEND=$* COURSE_FAST=1 $(BIN)/python -m pytest $(NBVAL) notebooks
 
 test: setup lint unit notebooks
 

@@ -60,7 +60,8 @@ TOPICS = (
     Topic("09_gan", "GAN", "Sine curves, Fashion-MNIST"),
     Topic("10_transformer", "Transformer", "IMDB reviews"),
     Topic("11_lstm_cells", "LSTM cells", "Python standard-library source code"),
-    Topic("12_multi_device", "Several devices", "Cats vs dogs, Fashion-MNIST",
+    Topic("12_multi_device", "Several devices", "Fashion-MNIST", "jax",
+          "the one backend that runs every section here (keras.distribution's model parallelism is JAX-only)",
           pre_import=('os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=4")'
                       "  # JAX: four logical CPU devices",)),
 )

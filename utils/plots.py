@@ -56,3 +56,36 @@ def image_grid(images: np.ndarray, titles: Sequence[str] | None = None, *, ncols
                 ax.set_title(titles[i], fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def data_parallel_diagram(n_replicas: int = 4, global_batch: int = 64):
+    """Draw data parallelism: one global batch split into shards, one replica each, gradients averaged."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, n_replicas + 1)
+    ax.axis("off")
+
+    def box(x, y, w, h, text, color):
+        ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0.05", fc=color, ec="0.3"))
+        ax.text(x + w / 2, y + h / 2, text, ha="center", va="center", fontsize=9)
+
+    def arrow(x0, y0, x1, y1):
+        ax.add_patch(FancyArrowPatch((x0, y0), (x1, y1), arrowstyle="-|>", mutation_scale=12, color="0.35"))
+
+    mid = (n_replicas + 1) / 2
+    box(0.1, mid - 0.6, 1.5, 1.2, f"global batch\nB = {global_batch}", "#dbe9f6")
+    box(8.4, mid - 0.6, 1.5, 1.2, "all-reduce:\n$g=\\frac{1}{N}\\sum_k g_k$", "#fde2c8")
+    for k in range(n_replicas):
+        y = n_replicas - k - 0.25
+        box(2.3, y, 1.6, 0.55, f"shard {k}: {global_batch // n_replicas}", "#eef4fb")
+        box(4.6, y, 2.9, 0.55, f"replica {k}: copy of $\\theta$ → $g_{k}$", "#e3f1e0")
+        arrow(1.6, mid, 2.3, y + 0.27)
+        arrow(3.9, y + 0.27, 4.6, y + 0.27)
+        arrow(7.5, y + 0.27, 8.4, mid)
+    ax.text(5, 0.15, "every replica applies the same update $\\theta \\leftarrow \\theta - \\eta\\, g$, "
+            "so the copies stay identical", ha="center", fontsize=9)
+    fig.tight_layout()
+    return fig
