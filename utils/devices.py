@@ -18,14 +18,9 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator, Sequence
 
-import keras
+from .backend import backend
 
 XLA_HOST_FLAG = "--xla_force_host_platform_device_count"
-
-
-def backend() -> str:
-    """The active Keras backend: ``"tensorflow"``, ``"jax"`` or ``"torch"``."""
-    return keras.backend.backend()
 
 
 def data_parallel_supported() -> bool:
