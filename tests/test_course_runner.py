@@ -232,8 +232,9 @@ def test_run_rows():
     assert empty["metric"] == "(no metric recorded)" and empty["met"] is None and empty["backend"] == "jax"
     rec = {"notebook": "nb", "metric": "acc", "value": 0.9, "goal": 0.8, "higher_is_better": True,
            "met": True, "mode": "full", "backend": "jax"}
-    rows = runner.Run("nb", "full", "jax", seconds=2.04, records=[rec], load=0.3, date="2026-12-01").rows()
-    assert rows == [{**rec, "seconds": 2.0, "load": 0.3, "date": "2026-12-01"}]
+    rows = runner.Run("nb", "full", "jax", seconds=2.04, records=[rec], load=0.3, date="2026-12-01",
+                      run="2026-12-01T09:00:00+00:00").rows()
+    assert rows == [{**rec, "seconds": 2.0, "load": 0.3, "date": "2026-12-01", "run": "2026-12-01T09:00:00+00:00"}]
 
 
 def test_time_table_totals_and_marks_load():
@@ -244,6 +245,20 @@ def test_time_table_totals_and_marks_load():
     assert table[2] == "| a | jax | 1.0 | 0.1 | 2026-12-01 |"
     assert table[3] == "| b | tensorflow | 0.5 | 1.9 (under load) | 2026-12-01 |"
     assert table[4] == "| **total** | | **1.5** | | |"
+
+
+def test_time_summary_tells_one_run_from_several_and_names_load():
+    one = [{"notebook": n, "seconds": 60.0, "load": 0.0, "run": "2026-12-01T10:00:00+00:00"} for n in "ab"]
+    assert runner.time_summary(one) == ("All 2 notebook(s) ran one after another in one run of the runner, "
+                                        "started 2026-12-01T10:00:00+00:00: 2.0 minutes of notebook time.")
+    several = [one[0], {**one[1], "run": "2026-12-02T08:00:00+00:00"}]
+    assert runner.time_summary(several).startswith("These times come from 2 separate runs")
+    assert "was not measured in one run" in runner.time_summary([{**one[0], "run": ""}])  # rows from older runners
+    loaded = [one[0], {**one[1], "load": 1.2}]
+    text = runner.time_summary(loaded)
+    assert text.startswith("All 2") and text.endswith("Taken under load: b; the total is not the course's time on "
+                                                      "an idle machine.")
+    assert runner.time_summary([]) == ""
 
 
 def test_inject_parameters_after_the_parameters_cell():

@@ -53,10 +53,11 @@ class Run:
     load: float | None = None  # CPU cores kept busy by other work when the run started
     date: str = ""
     cpu_seconds: float | None = None  # CPU time the kernel used: a steadier measure than wall time on a busy machine
+    run: str = ""  # when the runner invocation that ran this notebook started: rows with one value came from one run
 
     def rows(self) -> list[dict]:
         base = {"notebook": self.notebook, "mode": self.mode, "backend": self.backend,
-                "seconds": round(self.seconds, 1), "load": self.load, "date": self.date}
+                "seconds": round(self.seconds, 1), "load": self.load, "date": self.date, "run": self.run}
         if self.error:
             return [{**base, "metric": "FAILED", "value": None, "goal": None, "higher_is_better": True,
                      "met": False, "error": self.error}]
@@ -133,13 +134,13 @@ class _Progress:
 
 
 def run_notebook(path: Path, out_dir: Path, *, fast: bool, seed: int | None, timeout: int,
-                 backend: str = "default", progress: bool = True) -> Run:
+                 backend: str = "default", progress: bool = True, run_id: str = "") -> Run:
     """Execute one notebook with nbclient; never raises for a notebook error."""
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
     mode = "fast" if fast else "full"
-    run = Run(path.stem, mode, topic(path.stem).backend if backend == "default" else backend)
+    run = Run(path.stem, mode, topic(path.stem).backend if backend == "default" else backend, run=run_id)
     records_file = out_dir / "records" / f"{path.stem}.jsonl"
     records_file.parent.mkdir(parents=True, exist_ok=True)
     records_file.unlink(missing_ok=True)
@@ -244,6 +245,28 @@ def time_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def time_summary(rows: list[dict]) -> str:
+    """Whether the total above is the time of one run on an idle machine, in one or two sentences."""
+    runs = {}
+    for r in rows:
+        runs.setdefault(r["notebook"], r)
+    if not runs:
+        return ""
+    total = sum(r["seconds"] for r in runs.values()) / 60
+    started = {r.get("run") or None for r in runs.values()}
+    if len(started) == 1 and None not in started:
+        text = (f"All {len(runs)} notebook(s) ran one after another in one run of the runner, started "
+                f"{next(iter(started))}: {total:.1f} minutes of notebook time.")
+    else:
+        text = (f"These times come from {len(started)} separate runs (each notebook's latest): their total, "
+                f"{total:.1f} minutes, was not measured in one run.")
+    loaded = [name for name, r in runs.items() if (r.get("load") or 0) > BUSY_LOAD]
+    if loaded:
+        text += (f" Taken under load: {', '.join(loaded)}; the total is not the course's time on an idle "
+                 "machine.")
+    return text
+
+
 def write_tables(rows: list[dict], folder: Path, title: str) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "results.json").write_text(json.dumps(rows, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -252,7 +275,7 @@ def write_tables(rows: list[dict], folder: Path, title: str) -> None:
             f"Wall time of each notebook's run (kernel start included) on {cpus} CPU core(s). *Load at start* is "
             f"the number of cores other work kept busy in the second before the run; a run that started above "
             f"{BUSY_LOAD} shared the machine and is marked *under load*.\n\n"
-            f"{time_table(rows)}\n")
+            f"{time_table(rows)}\n\n{time_summary(rows)}\n")
     (folder / ("README.md" if folder == RESULTS_DIR else "results.md")).write_text(text, encoding="utf-8")
 
 
@@ -308,12 +331,13 @@ def main(argv: list[str] | None = None) -> int:
     mode = "fast" if args.fast else "full"
     out_dir = BUILD_DIR / (mode if args.backend == "default" else f"{mode}-{args.backend}")
     paths = notebook_paths(args.names)
+    run_id = datetime.now(UTC).isoformat(timespec="seconds")
     runs = []
     for i, path in enumerate(paths, 1):
         backend = topic(path.stem).backend if args.backend == "default" else args.backend
         print(f"[{i}/{len(paths)}] {path.stem} ({mode}, {backend})", flush=True)
         run = run_notebook(path, out_dir, fast=args.fast, seed=args.seed, timeout=args.timeout,
-                           backend=args.backend, progress=not args.quiet)
+                           backend=args.backend, progress=not args.quiet, run_id=run_id)
         runs.append(run)
         status = "FAILED " + run.error if run.error else "ok"
         cpu = "" if run.cpu_seconds is None else f" (kernel CPU time {run.cpu_seconds / 60:.1f} min)"
