@@ -63,7 +63,7 @@ TOPICS = (
     Topic("09_gan", "GAN", "Sine curves, Fashion-MNIST", "tensorflow",
           "on a 2-core CPU JAX needs about 1.3 times TensorFlow's time here: the DCGAN's convolutions (results/backends.md)"),
     Topic("10_transformer", "Transformer", "IMDB reviews", "tensorflow",
-          "JAX is about as fast here, but its full run misses the transformer's floor (results/backends.md)"),
+          "JAX is no faster here: attention runs best on TensorFlow's CPU kernels (README, Backends)"),
     Topic("11_lstm_cells", "LSTM cells", "Python standard-library source code", "jax",
           "on a 2-core CPU JAX runs this notebook in about 60 % of TensorFlow's kernel CPU time and half of PyTorch's"),
     Topic("12_multi_device", "Several devices", "Fashion-MNIST", "jax",
