@@ -25,14 +25,27 @@ def test_summarise_picks_the_fastest_backend_that_met_its_goals():
     assert benchmark.summarise([_row("c", "jax", 5, ok=False)])[0]["fastest_good"] is None
 
 
+def test_a_goal_missed_on_every_backend_does_not_rule_them_all_out():
+    rows = [dict(_row("d", "tensorflow", 120, met=False), missed=["accuracy"]),
+            dict(_row("d", "jax", 60, met=False), missed=["accuracy"]),
+            dict(_row("d", "torch", 30, met=False), missed=["accuracy", "AUC"])]
+    assert benchmark.summarise(rows)[0]["fastest_good"] == "jax"
+    # A row from before per-goal records counts as one missed goal.
+    assert benchmark.summarise([_row("e", "jax", 60, met=False), _row("e", "tensorflow", 90)])[0][
+        "fastest_good"] == "tensorflow"
+
+
 def test_markdown_marks_failures_misses_and_load():
-    rows = [_row("a", "tensorflow", 120), _row("a", "jax", 60, load=1.7), _row("a", "torch", 30, met=False),
+    rows = [_row("a", "tensorflow", 120), _row("a", "jax", 60, load=1.7),
+            dict(_row("a", "torch", 30, met=False), missed=["accuracy"]),
             _row("b", "tensorflow", 90, ok=False)]
     text = benchmark.markdown(rows, "full")
     line_a = next(line for line in text.splitlines() if line.startswith("| a |"))
-    assert "2.0 (1.00×)" in line_a and "1.0 (0.50×) †" in line_a and "0.5 (0.25×) ✗" in line_a
+    assert "2.0 (1.00×)" in line_a and "1.0 (0.50×) †" in line_a and "0.5 (0.25×) ○" in line_a
     assert "| jax |" in line_a
     assert "b on tensorflow: cell [3]" in text and "| **total** | 3.5 | 1.0 | 0.5 |" in text
+    assert "| b | 1.5 (1.00×) ✗ |" in text
+    assert "- a on torch: accuracy" in text
     assert "2 CPU core(s)" in text
 
 
@@ -58,5 +71,6 @@ def test_benchmark_runs_each_backend_and_keeps_other_rows(tmp_path, monkeypatch,
     mine = {r["backend"]: r for r in rows if r["notebook"] == "t"}
     assert set(mine) == {"tensorflow", "jax"} and all(r["ok"] for r in mine.values())
     assert mine["jax"]["goals_met"] and not mine["tensorflow"]["goals_met"]
+    assert mine["jax"]["missed"] == [] and mine["tensorflow"]["missed"] == ["backend is jax"]
     assert any(r["notebook"] == "zz_other" for r in rows)
     assert "| t |" in (tmp_path / "results" / "backends.md").read_text()
