@@ -8,6 +8,7 @@ from utils.movielens import (
     N_ITEMS,
     N_USERS,
     UNRATED,
+    abs_error_per_user,
     bias_baseline,
     binarize,
     holdout_ratings,
@@ -15,8 +16,10 @@ from utils.movielens import (
     like_counts,
     mean_abs_error_rated,
     precision_at_k,
+    precision_at_k_per_user,
     rating_matrix,
     rmse,
+    shuffle_keeping_counts,
 )
 
 
@@ -143,3 +146,50 @@ def test_precision_at_k_checks_input():
         precision_at_k(np.zeros((2, 3)), np.zeros((2, 3), bool), np.ones((2, 3)), k=4)
     with pytest.raises(ValueError, match="no likes"):
         precision_at_k(np.zeros((2, 3)), np.zeros((2, 3), bool), np.zeros((2, 3)), k=2)
+
+
+def test_abs_error_per_user_leaves_out_users_without_ratings():
+    target = np.array([[1, 0, UNRATED], [UNRATED, UNRATED, UNRATED], [1, 1, 1]], dtype="float32")
+    pred = np.array([[1, 1, 0], [0, 0, 0], [1, 0, 1]], dtype="float32")
+    np.testing.assert_allclose(abs_error_per_user(pred, target), [0.5, 1 / 3])
+    assert mean_abs_error_rated(pred, target, per_user=True) == pytest.approx((0.5 + 1 / 3) / 2)
+    with pytest.raises(ValueError, match="shapes differ"):
+        abs_error_per_user(pred[:2], target)
+    with pytest.raises(ValueError, match="no rated"):
+        abs_error_per_user(pred, np.full_like(target, UNRATED))
+
+
+def test_precision_at_k_per_user_averages_to_precision_at_k():
+    scores = np.array([[0.9, 0.8, 0.1, 0.7], [0.1, 0.2, 0.3, 0.4], [0.5, 0.5, 0.5, 0.5]])
+    seen = np.array([[True, False, False, False], [False] * 4, [False] * 4])
+    target = np.array([[UNRATED, 1, 0, UNRATED], [UNRATED, 1, UNRATED, 0], [0, UNRATED, UNRATED, UNRATED]])
+    per_user = precision_at_k_per_user(scores, seen, target, k=2)
+    np.testing.assert_allclose(per_user, [0.5, 0.0])  # the third user has no like and is left out
+    assert precision_at_k(scores, seen, target, k=2) == pytest.approx(per_user.mean())
+
+
+def test_shuffle_keeping_counts_keeps_row_and_column_sums_and_scrambles_pairs():
+    rng = np.random.default_rng(0)
+    # two blocks of users who like two disjoint blocks of movies: strong co-occurrence
+    likes = np.zeros((40, 30), dtype="float32")
+    likes[:20, :15] = rng.random((20, 15)) < 0.6
+    likes[20:, 15:] = rng.random((20, 15)) < 0.6
+    twin = shuffle_keeping_counts(likes, seed=1)
+    assert twin.dtype == likes.dtype and set(np.unique(twin)) <= {0.0, 1.0}
+    np.testing.assert_array_equal(twin.sum(axis=1), likes.sum(axis=1))
+    np.testing.assert_array_equal(twin.sum(axis=0), likes.sum(axis=0))
+    # the blocks are mixed: users of the first block now like movies of the second
+    assert twin[:20, 15:].sum() > 0.3 * likes[:20, :15].sum()
+    np.testing.assert_array_equal(twin, shuffle_keeping_counts(likes, seed=1))  # reproducible
+    np.testing.assert_array_equal(shuffle_keeping_counts(likes, n_trades=0), likes)
+
+
+def test_shuffle_keeping_counts_checks_input():
+    with pytest.raises(ValueError, match="0/1"):
+        shuffle_keeping_counts(np.array([[0, 2], [1, 0]]))
+    with pytest.raises(ValueError, match="0/1"):
+        shuffle_keeping_counts(np.array([0, 1, 1]))
+    with pytest.raises(ValueError, match="two users"):
+        shuffle_keeping_counts(np.array([[0, 1]]))
+    with pytest.raises(ValueError, match="n_trades"):
+        shuffle_keeping_counts(np.eye(3), n_trades=-1)

@@ -64,11 +64,11 @@ def item_majority(binary: np.ndarray, default: float = 1.0) -> np.ndarray:
     return majority
 
 
-def mean_abs_error_rated(pred: np.ndarray, target: np.ndarray, *, per_user: bool = False) -> float:
-    """Mean |pred - target| over the rated entries of a binarised ``target`` (entries equal to -1 are skipped).
+def abs_error_per_user(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Each user's mean |pred - target| over their rated entries of a binarised ``target``.
 
-    With ``per_user`` the mean is taken per user and then averaged over users with at least one
-    rated entry, which is how the classic course's RBM test loss is defined.
+    Users without a rated entry (a row of -1) are left out, so the result has one value per user
+    who has ratings: paired per-user scores for comparing two predictions on the same users.
     """
     pred, target = np.asarray(pred, dtype="float64"), np.asarray(target, dtype="float64")
     if pred.shape != target.shape:
@@ -77,11 +77,26 @@ def mean_abs_error_rated(pred: np.ndarray, target: np.ndarray, *, per_user: bool
     if not rated.any():
         raise ValueError("target has no rated entries")
     err = np.where(rated, np.abs(pred - target), 0.0)
-    if not per_user:
-        return float(err.sum() / rated.sum())
     counts = rated.sum(axis=1)
     users = counts > 0
-    return float((err.sum(axis=1)[users] / counts[users]).mean())
+    return err.sum(axis=1)[users] / counts[users]
+
+
+def mean_abs_error_rated(pred: np.ndarray, target: np.ndarray, *, per_user: bool = False) -> float:
+    """Mean |pred - target| over the rated entries of a binarised ``target`` (entries equal to -1 are skipped).
+
+    With ``per_user`` the mean is taken per user and then averaged over users with at least one
+    rated entry, which is how the classic course's RBM test loss is defined.
+    """
+    if per_user:
+        return float(abs_error_per_user(pred, target).mean())
+    pred, target = np.asarray(pred, dtype="float64"), np.asarray(target, dtype="float64")
+    if pred.shape != target.shape:
+        raise ValueError(f"shapes differ: {pred.shape} vs {target.shape}")
+    rated = target != UNRATED
+    if not rated.any():
+        raise ValueError("target has no rated entries")
+    return float(np.where(rated, np.abs(pred - target), 0.0).sum() / rated.sum())
 
 
 def rmse(pred: np.ndarray, target: np.ndarray, *, per_user: bool = False) -> float:
@@ -149,15 +164,8 @@ def like_counts(binary: np.ndarray) -> np.ndarray:
     return (np.asarray(binary) == 1).sum(axis=0).astype("float64")
 
 
-def precision_at_k(scores: np.ndarray, seen: np.ndarray, target: np.ndarray, k: int = 10) -> float:
-    """Mean precision@k of per-user movie rankings against the likes of a binarised ``target``.
-
-    ``scores`` is users × movies (or one row of movie scores shared by every user, e.g.
-    :func:`like_counts`); ``seen`` is a boolean users × movies matrix of the movies each user
-    rated in the input, which are never recommended. For each user with at least one like in
-    ``target`` the ``k`` best-scored unseen movies are taken (ties broken by movie id) and the share
-    of them the user liked in ``target`` is the user's precision; the mean over those users is returned.
-    """
+def precision_at_k_per_user(scores: np.ndarray, seen: np.ndarray, target: np.ndarray, k: int = 10) -> np.ndarray:
+    """Precision@k of each user with at least one like in ``target`` (see :func:`precision_at_k`)."""
     seen = np.asarray(seen, dtype=bool)
     target = np.asarray(target)
     scores = np.broadcast_to(np.asarray(scores, dtype="float64"), seen.shape)
@@ -177,4 +185,49 @@ def precision_at_k(scores: np.ndarray, seen: np.ndarray, target: np.ndarray, k: 
     room = k - above.sum(axis=1, keepdims=True)
     top = (above | (tied & (np.cumsum(tied, axis=1) <= room))) & ~seen[users]
     hits = (top & liked[users]).sum(axis=1)
-    return float((hits / k).mean())
+    return hits / k
+
+
+def precision_at_k(scores: np.ndarray, seen: np.ndarray, target: np.ndarray, k: int = 10) -> float:
+    """Mean precision@k of per-user movie rankings against the likes of a binarised ``target``.
+
+    ``scores`` is users × movies (or one row of movie scores shared by every user, e.g.
+    :func:`like_counts`); ``seen`` is a boolean users × movies matrix of the movies each user
+    rated in the input, which are never recommended. For each user with at least one like in
+    ``target`` the ``k`` best-scored unseen movies are taken (ties broken by movie id) and the share
+    of them the user liked in ``target`` is the user's precision; the mean over those users is returned.
+    """
+    return float(precision_at_k_per_user(scores, seen, target, k).mean())
+
+
+def shuffle_keeping_counts(likes: np.ndarray, n_trades: int | None = None, seed: int = 0) -> np.ndarray:
+    """A random 0/1 matrix with the same number of likes in every row (user) and every column (movie).
+
+    Only *who likes what together* is scrambled: the "curveball" algorithm (Strona et al., 2014)
+    repeatedly takes two random users and redistributes the movies exactly one of them likes, at
+    random, keeping each user's count. ``n_trades`` defaults to 20 trades per user. A model that
+    scores each movie on its own (visible biases only) cannot tell the result from the real data on
+    average; a model that learned co-occurrence can.
+    """
+    likes = np.asarray(likes)
+    if likes.ndim != 2 or not np.isin(likes, (0, 1)).all():
+        raise ValueError("likes must be a 2-D matrix of 0/1 (e.g. (binary == 1) of a binarised matrix)")
+    n_users = likes.shape[0]
+    if n_users < 2:
+        raise ValueError("need at least two users to trade likes between")
+    n_trades = 20 * n_users if n_trades is None else n_trades
+    if n_trades < 0:
+        raise ValueError(f"n_trades must be >= 0, got {n_trades}")
+    rng = np.random.default_rng(seed)
+    rows = [set(np.flatnonzero(row).tolist()) for row in likes]
+    for _ in range(n_trades):
+        i, j = rng.choice(n_users, 2, replace=False)
+        only_i = len(rows[i] - rows[j])
+        pool = sorted(rows[i] ^ rows[j])  # sorted: the result depends on the seed alone
+        rng.shuffle(pool)
+        shared = rows[i] & rows[j]
+        rows[i], rows[j] = shared | set(pool[:only_i]), shared | set(pool[only_i:])
+    out = np.zeros_like(likes)
+    for user, movies in enumerate(rows):
+        out[user, sorted(movies)] = 1
+    return out
