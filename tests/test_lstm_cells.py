@@ -17,10 +17,12 @@ from utils.lstm_cells import (  # noqa: E402
     CharVocab,
     ModuleSourceError,
     bits_per_char,
+    bracket_depth,
     char_features,
     column,
     comment_mask,
     comment_spans,
+    continuation_mask,
     corpus_features,
     correlations,
     indent_depth,
@@ -293,3 +295,24 @@ def test_plot_cell_text_draws_one_cell_per_character():
     plt.close(fig)
     with pytest.raises(ValueError, match="6 characters"):
         plot_cell_text(ax, text, np.zeros(5))
+
+
+def test_bracket_depth_counts_only_code_brackets():
+    src = "f(a, [1, 2])  # (\ns = '(['\n"
+    depth = bracket_depth(src)
+    assert depth.dtype == np.int32 and depth.shape == (len(src),)
+    assert depth[src.index("f")] == 0 and depth[src.index("(")] == 1  # an opening bracket counts from itself
+    assert depth[src.index("[")] == 2 and depth[src.index("]")] == 2  # a closing one from just after it
+    assert depth[src.index("]") + 1] == 1 and depth[src.index(")") + 1] == 0
+    assert not depth[src.index("#"):].any()  # brackets in a comment and in a string do not count
+
+
+def test_continuation_mask_marks_lines_inside_brackets():
+    src = "def f():\n    x = g(1,\n          2)\n    return x\n"
+    mask = continuation_mask(src)
+    lines = src.split("\n")
+    starts = np.cumsum([0] + [len(line) + 1 for line in lines[:-1]])
+    assert [bool(mask[s]) for s in starts[:4]] == [False, False, True, False]
+    assert mask[src.index("2)")] and mask[src.index("2)") + 2]  # the whole continuation line, '\n' included
+    with pytest.raises(ValueError, match="tokenize"):
+        bracket_depth("x = (1,\n")

@@ -6,6 +6,8 @@
 * :func:`string_mask`, :func:`comment_mask`, :func:`indent_depth` and :func:`column` label every character of a
   source text: inside a string literal or a comment (from the ``tokenize`` module's token spans), leading-whitespace
   depth of its line, position in its line. :func:`char_features` returns the labels of :data:`FEATURES`.
+* :func:`bracket_depth` and :func:`continuation_mask` tell lines inside open brackets (continuation lines) from
+  lines of plain indented blocks.
 * :func:`ngram_log_probs` and :func:`bits_per_char` give the unigram and smoothed bigram baselines.
 * :func:`correlations` (Pearson r of every unit with a label) and :func:`plot_cell_text` (the coloured-text figure)
   serve the analysis.
@@ -246,6 +248,39 @@ def indent_depth(source: str, unit: int = 4, *, known_only: bool = True) -> np.n
             out[pos:end if blank else pos + lead] = np.nan
         pos = end
     return out
+
+
+def bracket_depth(source: str) -> np.ndarray:
+    """Per character: how many brackets ``(``, ``[``, ``{`` are open there (int32), from ``tokenize``'s OP tokens.
+
+    Brackets inside strings and comments do not count. An opening bracket counts from its own position on, a
+    closing one from just after it. Raises ``ValueError`` if the source cannot be tokenized.
+    """
+    starts = _line_starts(source)
+    change = np.zeros(len(source) + 1, dtype=np.int32)
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            if tok.type == tokenize.OP and tok.string in ("(", "[", "{", ")", "]", "}"):
+                at = int(starts[tok.start[0] - 1]) + tok.start[1]
+                if tok.string in "([{":
+                    change[at] += 1
+                else:
+                    change[at + 1] -= 1
+    except (tokenize.TokenError, SyntaxError) as err:
+        raise ValueError(f"cannot tokenize the source: {err}") from err
+    return np.cumsum(change[:-1], dtype=np.int32)
+
+
+def continuation_mask(source: str) -> np.ndarray:
+    """Per character: True on lines that begin inside open brackets (continuation lines of a call, list, ...).
+
+    Such a line's leading whitespace is alignment inside an expression, not a block of code.
+    """
+    depth = bracket_depth(source)
+    starts = _line_starts(source)
+    starts = starts[starts < len(source)]
+    line = np.searchsorted(starts, np.arange(len(source)), side="right") - 1
+    return depth[starts][line] > 0
 
 
 FEATURES = ("inside string", "string or comment", "indent depth", "column")
