@@ -2,6 +2,7 @@
 #   make course   set up, execute every notebook in full mode, print the results table
 #   make test     set up, lint, run the unit tests and the stored-output checks, then execute every
 #                 notebook in FAST mode (nbval) on each Keras backend in BACKENDS
+# The commands behind them are in tools/ (python -m tools.runner --help).
 PYTHON   ?= python3
 VENV     ?= .venv
 BIN      := $(VENV)/bin
@@ -26,17 +27,17 @@ $(VENV)/.installed: requirements.txt
 	touch $@
 
 course: setup
-	$(BIN)/python -m utils.runner $(ARGS)
+	$(BIN)/python -m tools.runner $(ARGS)
 
 fast: setup
-	$(BIN)/python -m utils.runner --fast $(ARGS)
+	$(BIN)/python -m tools.runner --fast $(ARGS)
 
 benchmark: setup
-	$(BIN)/python -m utils.benchmark $(ARGS)
+	$(BIN)/python -m tools.benchmark $(ARGS)
 
 lint: setup
 	$(BIN)/ruff check .
-	$(BIN)/python -m utils.course sync --check
+	$(BIN)/python -m tools.course sync --check
 
 unit: setup
 	$(BIN)/python -m pytest tests
@@ -53,6 +54,7 @@ nbval-%:
 	KERAS_BACKEND=$* COURSE_FAST=1 $(BIN)/python -m pytest $(NBVAL) notebooks
 
 test: setup lint unit notebooks
+
 
 clean:
 	rm -rf build .pytest_cache

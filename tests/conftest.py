@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from utils import registry
+from utils.data import registry
 
 REPO_ROOT_PATH = Path(__file__).resolve().parents[1]
 
@@ -191,7 +191,7 @@ class FakeData:
 
 @pytest.fixture
 def fake_data(tmp_path, monkeypatch):
-    """A fake dataset registered in utils.registry, with COURSE_DATA_DIR in tmp and no mirror."""
+    """A fake dataset registered in utils.data.registry, with COURSE_DATA_DIR in tmp and no mirror."""
     fake = FakeData(tmp_path, monkeypatch)
     yield fake
     registry._read_manifest.cache_clear()

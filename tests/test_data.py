@@ -10,9 +10,8 @@ import zipfile
 
 import pytest
 
-from utils import data, registry
-from utils.data import cache_root, fetch, mirror_root
-from utils.download import ChecksumError, DatasetNotAvailableError
+from utils.data import cache, cache_root, fetch, mirror_root, registry
+from utils.data.download import ChecksumError, DatasetNotAvailableError
 
 
 def test_fake_manifest_is_read(fake_data):
@@ -25,7 +24,7 @@ def test_cache_root_and_mirror_root_follow_env(fake_data, monkeypatch):
     fake_data.use_mirror()
     assert mirror_root() == fake_data.mirror
     monkeypatch.delenv("COURSE_DATA_DIR")
-    assert cache_root() == data.REPO_ROOT / "data"
+    assert cache_root() == cache.REPO_ROOT / "data"
 
 
 def test_cache_hit_needs_no_source(fake_data, closed_port):

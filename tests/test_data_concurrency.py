@@ -45,7 +45,7 @@ spec = json.loads(sys.argv[1])
 package = types.ModuleType("utils")
 package.__path__ = [str(Path(spec["repo"]) / "utils")]
 sys.modules["utils"] = package
-from utils import data, download, registry
+from utils.data import cache, download, registry
 if spec["no_flock"]:
     download.fcntl = None  # exercise the portable lock-file fallback
 registry.CHECKSUM_DIR = Path(spec["checksum_dir"])
@@ -62,7 +62,7 @@ for r in range(spec["rounds"]):
     while len(list(sync.glob(f"{r}-*"))) < spec["processes"] and time.monotonic() < deadline:
         time.sleep(0.001)
     try:
-        data.fetch(spec["name"])
+        cache.fetch(spec["name"])
         print(f"{r} OK", flush=True)
     except BaseException as exc:
         text = f"{type(exc).__name__}: {exc}".replace(chr(10), " | ")

@@ -23,9 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from utils import data, download, registry
-from utils.data import fetch
-from utils.download import ArchiveError, ChecksumError, DatasetError, DatasetNotAvailableError, file_lock
+from utils.data import cache, download, fetch, registry
+from utils.data.download import ArchiveError, ChecksumError, DatasetError, DatasetNotAvailableError, file_lock
 
 
 def _listing(folder: Path) -> list[str]:
@@ -222,7 +221,7 @@ def test_failed_fetch_keeps_verified_files_and_adds_nothing(fake_data, monkeypat
 
 
 def test_failed_install_is_undone(fake_data, monkeypatch):
-    real_move = data._move
+    real_move = cache._move
     moved = []
 
     def flaky_move(src, dest):
@@ -231,12 +230,12 @@ def test_failed_install_is_undone(fake_data, monkeypatch):
         moved.append(dest)
         real_move(src, dest)
 
-    monkeypatch.setattr(data, "_move", flaky_move)
+    monkeypatch.setattr(cache, "_move", flaky_move)
     with pytest.raises(DatasetError, match="No space left") as info:
         fetch(fake_data.name)
     assert str(fake_data.cache_dir) in str(info.value)
     assert moved and _listing(fake_data.cache) == []
-    monkeypatch.setattr(data, "_move", real_move)
+    monkeypatch.setattr(cache, "_move", real_move)
     fetch(fake_data.name)
     fake_data.assert_cached()
 
@@ -351,7 +350,7 @@ from pathlib import Path
 package = types.ModuleType("utils")
 package.__path__ = [sys.argv[1] + "/utils"]
 sys.modules["utils"] = package
-from utils import download
+from utils.data import download
 if sys.argv[3] == "fallback":
     download.fcntl = None
 with download.file_lock(Path(sys.argv[2])):

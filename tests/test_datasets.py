@@ -1,4 +1,4 @@
-"""utils.datasets loaders on the real data (skipped unless mirrored or cached)."""
+"""utils.data.loaders on the real data (skipped unless mirrored or cached)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from utils import datasets, registry
-from utils.data import cache_root
+from utils.data import cache_root, registry
+from utils.data import loaders as datasets
 
 
 def _cached(name: str) -> bool:

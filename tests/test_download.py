@@ -1,4 +1,4 @@
-"""utils.download: atomic downloads (local HTTP server, file:// URLs), hashing and safe extraction."""
+"""utils.data.download: atomic downloads (local HTTP server, file:// URLs), hashing and safe extraction."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import zipfile
 import numpy as np
 import pytest
 
-from utils import download as download_module
-from utils.download import (
+from utils.data import download as download_module
+from utils.data.download import (
     ArchiveError,
     ChecksumError,
     DatasetError,
@@ -27,7 +27,6 @@ from utils.download import (
     extract,
     file_lock,
     sha256_of,
-    verify,
 )
 
 
@@ -140,18 +139,12 @@ def test_atomic_path_moves_on_success_and_cleans_on_error(tmp_path):
     assert sorted(p.name for p in dest.parent.iterdir()) == ["final.txt"]
 
 
-def test_sha256_and_verify(tmp_path):
+def test_sha256_of_reads_in_chunks(tmp_path, monkeypatch):
     path = tmp_path / "f.bin"
     data = b"abc" * 1000
     path.write_bytes(data)
-    expected = hashlib.sha256(data).hexdigest()
-    assert sha256_of(path) == expected
-    verify(path, expected)  # no exception
-    wrong = "0" * 64
-    with pytest.raises(ChecksumError) as info:
-        verify(path, wrong, what="thing")
-    msg = str(info.value)
-    assert wrong in msg and expected in msg and "thing" in msg
+    monkeypatch.setattr(download_module, "CHUNK", 7)  # many blocks, the last one short
+    assert sha256_of(path) == hashlib.sha256(data).hexdigest()
 
 
 # --- extract() -------------------------------------------------------------------------------
@@ -400,13 +393,6 @@ def test_extract_default_error_names_the_full_path(tmp_path):
     garbage.write_bytes(b"junk" * 50)
     with pytest.raises(ArchiveError, match=f"Delete {garbage}"):
         extract(garbage, "zip", tmp_path / "out")
-
-
-def test_verify_names_what_and_fix(tmp_path):
-    path = tmp_path / "f"
-    path.write_bytes(b"x")
-    with pytest.raises(ChecksumError, match="mirror file /m/f.*Fix the mirror"):
-        verify(path, "0" * 64, what="mirror file /m/f", fix="Fix the mirror.")
 
 
 # --- file_lock -----------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""utils.nbcheck on small synthetic notebooks, and on every committed notebook's stored outputs."""
+"""tools.nbcheck on small synthetic notebooks, and on every committed notebook's stored outputs."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from utils import nbcheck
-from utils.course import notebook_paths
+from tools import nbcheck
+from tools.course import notebook_paths
 
 PNG = {"image/png": "iVBORw0KGgo=", "text/plain": "<Figure size 640x480 with 1 Axes>"}
 

@@ -1,4 +1,4 @@
-"""utils.registry: every dataset's sources and checksum manifest are well formed."""
+"""utils.data.registry: every dataset's sources and checksum manifest are well formed."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import PurePosixPath
 
 import pytest
 
-from utils import registry
+from utils.data import registry
 
 NAMES = sorted(registry.DATASETS)
 SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -25,7 +25,7 @@ def test_expected_datasets_are_registered():
 @pytest.mark.parametrize("name", NAMES)
 def test_manifest_exists_and_is_well_formed(name):
     ds = registry.get(name)
-    path = registry.CHECKSUM_DIR / f"{ds.manifest_name or ds.name}.sha256"
+    path = registry.CHECKSUM_DIR / f"{ds.name}.sha256"
     assert path.is_file(), path
     lines = [line for line in path.read_text().splitlines() if line.strip()]
     assert lines, f"{path.name} is empty"
@@ -83,9 +83,3 @@ def test_unknown_name_lists_known_names():
     assert "no_such_data" in msg
     for name in NAMES:
         assert name in msg
-
-
-def test_registry_entries_are_immutable():
-    ds = registry.get("churn")
-    with pytest.raises(AttributeError):
-        ds.name = "other"  # type: ignore[misc]

@@ -1,12 +1,23 @@
-"""utils.results: goals, JSON-lines records, the Markdown results table."""
+"""utils.results: goals, both forms of record(), the JSON-lines records the runner reads."""
 
 from __future__ import annotations
 
 import json
+import sys
+import types
 
 import pytest
 
-from utils.results import Result, markdown_table, read_records, record
+from tools.runner import read_records
+from utils.results import Result, record
+
+
+@pytest.fixture(autouse=True)
+def _no_runner(monkeypatch):
+    """As run by hand: no results file, notebook name or mode from a runner, and Keras not imported."""
+    for name in ("COURSE_RESULTS_FILE", "COURSE_NOTEBOOK", "COURSE_FAST"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delitem(sys.modules, "keras", raising=False)
 
 
 def _result(value, goal, higher=True):
@@ -27,15 +38,17 @@ def test_met(value, goal, higher, met):
     assert _result(value, goal, higher).met is met
 
 
-def test_line_and_as_dict():
+def test_line_as_dict_and_back():
     ok = _result(0.91234, 0.9)
-    assert "goal ≥ 0.9: met" in ok.line() and "0.9123" in ok.line()
+    assert ok.line() == "nb · m = 0.9123 (goal ≥ 0.9: met, full, n/a)"
     missed = _result(12.0, 10.0, higher=False)
     assert "goal ≤ 10: MISSED" in missed.line()
-    assert "goal" not in _result(1.0, None).line()
+    assert _result(1.0, None).line() == "nb · m = 1 (full, n/a)"
+    assert Result("", "m", 1.0, None, True, "fast").line() == "m = 1 (fast, n/a)"  # no notebook name known
     d = missed.as_dict()
     assert d == {"notebook": "nb", "metric": "m", "value": 12.0, "goal": 10.0,
                  "higher_is_better": False, "mode": "full", "backend": "n/a", "met": False}
+    assert Result.from_dict({**d, "seconds": 3.0, "load": 0.1}) == missed
 
 
 def test_record_appends_json_lines_and_prints(tmp_path, monkeypatch, capsys):
@@ -48,15 +61,44 @@ def test_record_appends_json_lines_and_prints(tmp_path, monkeypatch, capsys):
     out2 = capsys.readouterr().out
     assert "MISSED" in out2 and "fast" in out2
     assert r1.met is True and r2.met is False and r2.mode == "fast"
-    lines = target.read_text(encoding="utf-8").splitlines()
-    assert len(lines) == 2
-    rows = [json.loads(line) for line in lines]
-    assert rows[0] == r1.as_dict() and rows[1] == r2.as_dict()
+    rows = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
+    assert rows == [r1.as_dict(), r2.as_dict()]
     assert read_records(target) == rows
 
 
+def test_new_form_takes_notebook_and_mode_from_the_runner(tmp_path, monkeypatch, capsys):
+    target = tmp_path / "r.jsonl"
+    monkeypatch.setenv("COURSE_RESULTS_FILE", str(target))
+    monkeypatch.setenv("COURSE_NOTEBOOK", "03_rnn")
+    monkeypatch.setenv("COURSE_FAST", "1")
+    r = record("test MSE", 2e-7, goal=1e-6, higher_is_better=False)
+    assert (r.notebook, r.metric, r.mode, r.met) == ("03_rnn", "test MSE", "fast", True)
+    assert capsys.readouterr().out.strip() == "03_rnn · test MSE = 2e-07 (goal ≤ 1e-06: met, fast, n/a)"
+    assert record("baseline", 3.0).goal is None and record("with goal", 3.0, 2.0).goal == 2.0
+    monkeypatch.setenv("COURSE_FAST", "0")
+    assert record("m", 1.0).mode == "full"
+    assert [row["notebook"] for row in read_records(target)] == ["03_rnn"] * 4
+
+
+def test_both_forms_agree():
+    old = record("nb", "m", 0.5, 0.4, higher_is_better=False, fast=False)
+    new = record("m", 0.5, goal=0.4, higher_is_better=False)
+    assert (old.metric, old.value, old.goal, old.met, old.mode) == (new.metric, new.value, new.goal, new.met, new.mode)
+    assert old.notebook == "nb" and new.notebook == ""  # run by hand: no runner to name it
+
+
+@pytest.mark.parametrize(("args", "kwargs", "match"), [
+    (("m",), {}, "takes"),
+    (("nb", "m", 1.0, 0.5, "extra"), {}, "takes"),
+    ((1.0, 2.0), {}, "takes"),
+    (("m", 1.0, 0.5), {"goal": 0.5}, "goal twice"),
+])
+def test_record_refuses_bad_calls(args, kwargs, match):
+    with pytest.raises(TypeError, match=match):
+        record(*args, **kwargs)
+
+
 def test_record_without_results_file_only_prints(tmp_path, monkeypatch, capsys):
-    monkeypatch.delenv("COURSE_RESULTS_FILE", raising=False)
     monkeypatch.chdir(tmp_path)
     r = record("nb", "m", 3, None)
     assert isinstance(r.value, float) and r.goal is None and r.met is None
@@ -80,34 +122,16 @@ def test_read_records_missing_and_blank_lines(tmp_path):
     assert read_records(path) == [{"a": 1}, {"a": 2}]
 
 
-def test_markdown_table():
-    rows = [
-        {**_result(0.91234, 0.9).as_dict(), "seconds": 90.0},
-        {**_result(12.0, 10.0, higher=False).as_dict(), "seconds": 30},
-        {**_result(1.5, None).as_dict()},
-        {"notebook": "02_cnn", "metric": "FAILED", "value": None, "goal": None, "higher_is_better": True,
-         "met": False, "mode": "fast", "seconds": 6.0, "error": "cell [3]: ValueError: x"},
-    ]
-    rows[0]["backend"] = "jax"
-    table = markdown_table(rows).splitlines()
-    assert table[0] == "| notebook | metric | value | goal | met? | minutes | mode | backend |"
-    assert table[1] == "|---|---|---|---|---|---|---|---|"
-    assert len(table) == 2 + len(rows)
-    assert table[2] == "| nb | m | 0.9123 | ≥ 0.9 | yes | 1.5 | full | jax |"
-    assert table[3] == "| nb | m | 12 | ≤ 10 | **no** | 0.5 | full | n/a |"
-    assert table[4] == "| nb | m | 1.5 |  | – |  | full | n/a |"
-    assert table[5] == "| 02_cnn | FAILED |  |  | **no** | 0.1 | fast | n/a |"
-    assert markdown_table([]).count("\n") == 1
-
-
 def test_record_names_the_active_backend(tmp_path, monkeypatch, capsys):
-    import keras
-
+    fake = types.SimpleNamespace(backend=types.SimpleNamespace(backend=lambda: "jax"))
+    monkeypatch.setitem(sys.modules, "keras", fake)
     target = tmp_path / "r.jsonl"
     monkeypatch.setenv("COURSE_RESULTS_FILE", str(target))
     r = record("nb", "m", 1.0, 0.5)
-    assert r.backend == keras.backend.backend() and r.backend in capsys.readouterr().out
-    assert read_records(target)[0]["backend"] == keras.backend.backend()
+    assert r.backend == "jax" and "jax" in capsys.readouterr().out
+    assert read_records(target)[0]["backend"] == "jax"
+    monkeypatch.delitem(sys.modules, "keras")
+    assert record("nb", "m", 1.0).backend == "n/a"
 
 
 def test_record_result_shows_no_repr_in_a_notebook():

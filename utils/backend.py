@@ -4,7 +4,9 @@ Keras 3 has no backend-neutral gradient API: ``fit`` hides it, and custom code
 normally uses ``tf.GradientTape``, ``jax.grad`` or ``torch.autograd``. Lessons
 that need a gradient directly (the size of dL/dx_t through time, one optimizer
 step by hand, a GAN step) call these two helpers instead, so the notebook reads
-the same on every backend. All backend-specific code of the course lives here.
+the same on every backend. The course's other backend-specific code is in
+``utils.devices`` (several devices) and ``utils.rnn_speed`` (speed settings for small
+recurrent models); notebooks hold none.
 """
 
 from __future__ import annotations

@@ -7,6 +7,8 @@ import random
 
 import numpy as np
 
+FAST_ENV = "COURSE_FAST"  # "1": FAST mode (CI, quick checks); "0" or unset: full mode
+
 
 def set_seed(seed: int, *, deterministic: bool = True) -> None:
     """Seed Python, NumPy and Keras (and so TensorFlow, JAX or PyTorch) in one call.
@@ -28,9 +30,15 @@ def set_seed(seed: int, *, deterministic: bool = True) -> None:
         tf.config.experimental.enable_op_determinism()
 
 
-def fast_mode(default: bool = False) -> bool:
-    """True when ``COURSE_FAST`` is set to 1/true/yes (CI and quick checks)."""
-    value = os.environ.get("COURSE_FAST")
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+def fast_mode() -> bool:
+    """True when ``COURSE_FAST`` is ``"1"``, False when it is ``"0"``, empty or unset.
+
+    The same answer as a parameters cell's ``os.environ.get("COURSE_FAST", "0") == "1"``, but strict:
+    any other value (``"true"``, ``"yes"``) is an error rather than a silent full-mode run.
+    """
+    value = os.environ.get(FAST_ENV, "")
+    if value in ("", "0"):
+        return False
+    if value == "1":
+        return True
+    raise ValueError(f"{FAST_ENV} is {value!r}; set it to 1 for FAST mode, or to 0 (or unset it) for full mode.")

@@ -1,8 +1,13 @@
 """Headline metrics that notebooks report and the course runner collects.
 
-A notebook calls :func:`record` for each headline metric. When the runner
-executes it, ``COURSE_RESULTS_FILE`` names a JSON-lines file the record is
-appended to; run by hand, the call only prints the line.
+A notebook calls :func:`record` for each headline metric::
+
+    record("test accuracy", acc, goal=0.85)                       # the runner supplies notebook and mode
+    record(NB, "test accuracy", acc, 0.85, fast=FAST)             # the older form, still accepted
+
+When the runner executes a notebook it names the notebook (``COURSE_NOTEBOOK``), the mode
+(``COURSE_FAST``) and a JSON-lines file (``COURSE_RESULTS_FILE``) the record is appended to;
+run by hand, the call only prints the line.
 """
 
 from __future__ import annotations
@@ -13,6 +18,11 @@ import os
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from .reproducibility import fast_mode
+
+RESULTS_FILE_ENV = "COURSE_RESULTS_FILE"
+NOTEBOOK_ENV = "COURSE_NOTEBOOK"
 
 
 @dataclass(frozen=True)
@@ -40,13 +50,19 @@ class Result:
     def as_dict(self) -> dict:
         return {**asdict(self), "met": self.met}
 
+    @classmethod
+    def from_dict(cls, row: dict) -> Result:
+        """The result a results row (as written by :meth:`as_dict`, with extra keys) holds."""
+        return cls(row["notebook"], row["metric"], row["value"], row.get("goal"), row.get("higher_is_better", True),
+                   row.get("mode", "full"), row.get("backend", "n/a"))
+
     def line(self) -> str:
-        if self.goal is None:
-            return f"{self.notebook} · {self.metric} = {self.value:.4g} ({self.mode}, {self.backend})"
-        sign = "≥" if self.higher_is_better else "≤"
-        verdict = "met" if self.met else "MISSED"
-        return (f"{self.notebook} · {self.metric} = {self.value:.4g} "
-                f"(goal {sign} {self.goal:g}: {verdict}, {self.mode}, {self.backend})")
+        """``notebook · metric = value (goal ≥ g: met, mode, backend)``, the line record() prints."""
+        name = f"{self.notebook} · " if self.notebook else ""
+        goal = ""
+        if self.goal is not None:
+            goal = f"goal {'≥' if self.higher_is_better else '≤'} {self.goal:g}: {'met' if self.met else 'MISSED'}, "
+        return f"{name}{self.metric} = {self.value:.4g} ({goal}{self.mode}, {self.backend})"
 
 
 def active_backend() -> str:
@@ -57,19 +73,33 @@ def active_backend() -> str:
     return keras.backend.backend()
 
 
-def record(notebook: str, metric: str, value: float, goal: float | None = None, *,
-           higher_is_better: bool = True, fast: bool = False) -> Result:
+def record(*args, goal: float | None = None, higher_is_better: bool = True, fast: bool | None = None) -> Result:
     """Record a headline metric, print it, and return it.
 
-    ``goal`` is the full-mode target from the course plan; a missed goal is
-    reported as missed, never hidden.
+    ``record(metric, value, goal=None, *, higher_is_better=True)``: the notebook's name and the mode
+    come from the runner's environment. The older ``record(notebook, metric, value, goal=None, *,
+    higher_is_better=True, fast=False)`` is accepted too. ``goal`` is the full-mode target from the
+    course plan; a missed goal is reported as missed, never hidden.
     """
+    if len(args) >= 2 and isinstance(args[1], str):  # record(notebook, metric, value, ...)
+        notebook, *args = args
+    else:
+        notebook = os.environ.get(NOTEBOOK_ENV, "")
+    if len(args) not in (2, 3) or not isinstance(args[0], str):
+        raise TypeError("record() takes (metric, value, goal=None): a metric name, its value and optionally "
+                        f"the goal; got {len(args)} positional argument(s) after the notebook name")
+    metric, value, *rest = args
+    if rest:
+        if goal is not None:
+            raise TypeError("record() got the goal twice (positionally and as goal=)")
+        goal = rest[0]
     value = float(value)
     if not math.isfinite(value):
         raise ValueError(f"{notebook}/{metric}: value must be a finite number, got {value!r}")
-    result = Result(notebook, metric, value, None if goal is None else float(goal),
-                    higher_is_better, "fast" if fast else "full", active_backend())
-    target = os.environ.get("COURSE_RESULTS_FILE")
+    mode = "fast" if (fast_mode() if fast is None else fast) else "full"
+    result = Result(notebook, metric, value, None if goal is None else float(goal), higher_is_better, mode,
+                    active_backend())
+    target = os.environ.get(RESULTS_FILE_ENV)
     if target:
         path = Path(target)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -77,26 +107,3 @@ def record(notebook: str, metric: str, value: float, goal: float | None = None, 
             f.write(json.dumps(result.as_dict()) + "\n")
     print(result.line())
     return result
-
-
-def read_records(path: Path) -> list[dict]:
-    """Read the JSON-lines records a notebook run wrote (empty if none)."""
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def markdown_table(rows: list[dict]) -> str:
-    """Render result rows (with ``seconds``) as the course's Markdown results table."""
-    head = ("| notebook | metric | value | goal | met? | minutes | mode | backend |\n"
-            "|---|---|---|---|---|---|---|---|")
-    body = []
-    for r in rows:
-        goal = "" if r.get("goal") is None else ("≥ " if r["higher_is_better"] else "≤ ") + f"{r['goal']:g}"
-        met = {True: "yes", False: "**no**", None: "–"}[r.get("met")]
-        minutes = "" if r.get("seconds") is None else f"{r['seconds'] / 60:.1f}"
-        value = "" if r.get("value") is None else f"{r['value']:.4g}"
-        metric = str(r["metric"]).replace("|", "\\|")  # a bar inside a cell would end it
-        body.append(f"| {r['notebook']} | {metric} | {value} | {goal} | {met} | {minutes} | {r['mode']} "
-                    f"| {r.get('backend', 'n/a')} |")
-    return "\n".join([head, *body])

@@ -8,7 +8,9 @@ import sys
 import warnings
 from types import ModuleType
 
-BACKENDS = ("tensorflow", "jax", "torch")
+BACKENDS = ("tensorflow", "jax", "torch")  # the Keras backends the course runs on, in the order tables list them
+# XLA's flag for logical CPU devices (JAX): it must be in XLA_FLAGS before JAX starts, so a notebook's setup cell sets it.
+XLA_HOST_FLAG = "--xla_force_host_platform_device_count"
 
 
 def import_keras() -> ModuleType:

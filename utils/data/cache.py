@@ -36,7 +36,7 @@ from .download import (
     sha256_of,
 )
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def cache_root() -> Path:
@@ -322,7 +322,7 @@ def fetch(name: str, *, allow_download: bool = True) -> Path:
 
     Raises :class:`DatasetNotAvailableError` when the data cannot be found or
     downloaded, :class:`ChecksumError` when a mirror file, placed file or download
-    is corrupt, and :class:`~utils.download.ArchiveError` for a broken or unsafe archive.
+    is corrupt, and :class:`~utils.data.download.ArchiveError` for a broken or unsafe archive.
     """
     ds = registry.get(name)
     cache = cache_root()

@@ -1,14 +1,14 @@
 """The course's datasets: where each comes from, what it yields, and its checksums.
 
 Every dataset lists the files it yields with their SHA-256 in
-``utils/checksums/<name>.sha256`` (``sha256sum`` format). The hashes are of the
+``utils/data/checksums/<name>.sha256`` (``sha256sum`` format). The hashes are of the
 files *as used*, after extraction or decompression, so a download, a hand-placed
 file and a mirror copy are all verified the same way.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -55,12 +55,11 @@ class Dataset:
     # other copy they are dropped, so no unverified file reaches the cache.
     allow_extra: bool = False
     notes: str = ""
-    manifest_name: str = field(default="", repr=False)
 
     @property
     def files(self) -> dict[str, str]:
         """Relative path -> expected SHA-256, from the checksum manifest."""
-        return _read_manifest(self.manifest_name or self.name)
+        return _read_manifest(self.name)
 
     def keep(self, rel: str) -> bool:
         return not self.keep_prefixes or rel.startswith(self.keep_prefixes)
