@@ -53,7 +53,7 @@ def test_mirror_with_archive_under_url_file_name(fake_data, closed_port):
     root = fetch(fake_data.name, allow_download=False)
     fake_data.assert_cached()
     files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
-    assert files == ["a.txt", "sub/b.csv"]  # keep_prefixes and root applied; no scratch folder left
+    assert files == [".files", "a.txt", "sub/b.csv"]  # keep_prefixes and root applied; no scratch folder left
 
 
 def test_hand_placed_archive_in_cache_folder(fake_data, closed_port):
@@ -73,7 +73,8 @@ def test_download_via_file_url(fake_data):
     fake_data.assert_cached()
     # exactly the manifest's files: no scratch, download or lock left, no unlisted member
     assert sorted(p.relative_to(fake_data.cache).as_posix() for p in fake_data.cache.rglob("*")) == [
-        fake_data.name, f"{fake_data.name}/a.txt", f"{fake_data.name}/sub", f"{fake_data.name}/sub/b.csv"]
+        fake_data.name, f"{fake_data.name}/.files", f"{fake_data.name}/a.txt", f"{fake_data.name}/sub",
+        f"{fake_data.name}/sub/b.csv"]
 
 
 def test_download_via_local_http_server(fake_data, http_server):

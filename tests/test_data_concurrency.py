@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from utils.data import cache as cache_module
+
 PROCESSES = 4
 ROUNDS = 5
 NAME = "fake_concurrent_ds"
@@ -150,12 +152,12 @@ def _assert_all_rounds_verified(failures: dict[int, list[str]], caches: Path) ->
     failed = {r: msgs for r, msgs in failures.items() if msgs}
     assert not failed, f"{len(failed)} of {ROUNDS} rounds had failing processes:\n" + "\n".join(
         msg for msgs in failed.values() for msg in msgs)
-    expected = sorted([NAME, f"{NAME}/sub", *(f"{NAME}/{rel}" for rel in FILES)])
+    expected = sorted([NAME, f"{NAME}/sub", f"{NAME}/{cache_module.RECORD}", *(f"{NAME}/{rel}" for rel in FILES)])
     for r in range(ROUNDS):
         cache = caches / str(r)
         for rel, content in FILES.items():
             assert (cache / NAME / rel).read_bytes() == content, (r, rel)
-        # Only the dataset's own files: no scratch folder, no lock file, no empty folders.
+        # Only the dataset's own files and its file list: no scratch folder, no lock file, no empty folders.
         assert _cache_listing(cache) == expected, r
 
 

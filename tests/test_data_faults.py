@@ -247,8 +247,8 @@ def test_abandoned_scratch_folder_is_cleared(fake_data):
     (left / "ready" / "a.txt").write_bytes(b"half")
     fetch(fake_data.name)
     fake_data.assert_cached()
-    assert _listing(fake_data.cache) == [fake_data.name, f"{fake_data.name}/a.txt", f"{fake_data.name}/sub",
-                                         f"{fake_data.name}/sub/b.csv"]
+    assert _listing(fake_data.cache) == [fake_data.name, f"{fake_data.name}/.files", f"{fake_data.name}/a.txt",
+                                         f"{fake_data.name}/sub", f"{fake_data.name}/sub/b.csv"]
 
 
 # --- nothing unverified reaches the cache (IMDB's extra files) ------------------------------------
@@ -274,7 +274,7 @@ def test_extra_files_from_an_unrecorded_archive_are_dropped(fake_data, monkeypat
     assert (record or "none recorded") in str(caught[0].message)
     fake_data.assert_cached()
     assert not (fake_data.cache_dir / "sub/injected.csv").exists()
-    assert _listing(fake_data.cache_dir) == ["a.txt", "sub", "sub/b.csv"]
+    assert _listing(fake_data.cache_dir) == [".files", "a.txt", "sub", "sub/b.csv"]
 
 
 def test_extra_files_from_the_recorded_archive_are_installed(fake_data, monkeypatch, tmp_path):

@@ -5,11 +5,13 @@
   files or the downloaded artifact (a zip, a tarball, a ``.gz``) under its own name.
 * URL: the dataset's canonical public address.
 
-Every file is checked against the registry's SHA-256 before it is used. A
-dataset is filled whole or not at all: everything missing is staged and
-verified in a private scratch folder beside the cache, then moved in, all
-under an inter-process lock, so notebooks and tests may fetch the same
-dataset at the same time.
+Every file is checked against the registry's SHA-256 before it is used, and the
+dataset folder's file list against its record (:data:`RECORD`), so a file that
+was added by hand or lost in an interrupted install is noticed. A dataset is
+filled whole or not at all: everything missing is staged and verified in a
+private scratch folder beside the cache, then moved in, all under an
+inter-process lock, so notebooks and tests may fetch the same dataset at the
+same time.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ import shutil
 import sys
 import tempfile
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +40,15 @@ from .download import (
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# Inside each dataset folder: every file the folder must hold, one relative path a line, written before an
+# install moves files in. Files a manifest lists are hashed on every fetch; the others (IMDB's full archive)
+# are trusted from the archive they came from, and the record says which must be there.
+RECORD = ".files"
+_CLUTTER = {".DS_Store", "Thumbs.db", "desktop.ini"}  # what file managers leave behind; never read as data
+
+
+class UnlistedFilesError(DatasetError):
+    """A dataset folder holds files that neither its manifest nor its record lists."""
 
 
 def cache_root() -> Path:
@@ -84,10 +96,65 @@ def _download_origin(url: str, root: Path) -> _Origin:
                    f"by hand on another connection and put it in {root}.")
 
 
-def _source_files(ds: registry.Dataset, src: registry.Source) -> list[str]:
+def _provides(ds: registry.Dataset, src: registry.Source, needed: set[str]) -> set[str]:
+    """The needed files this source can yield: unlisted files only from an archive with a recorded digest."""
     if src.kind in ("file", "gz"):
-        return [src.target or src.filename]
-    return list(ds.files)
+        return {src.target or src.filename} & needed
+    own = set(ds.files) & needed
+    if ds.allow_extra and src.sha256:
+        own |= needed - set(ds.files)
+    return own
+
+
+def _files_under(folder: Path) -> set[str]:
+    """Relative POSIX paths of the files under ``folder`` (none if it does not exist), clutter left out."""
+    found = set()
+    for dirpath, _, names in os.walk(folder):
+        rel_dir = Path(dirpath).relative_to(folder).as_posix()
+        found.update(name if rel_dir == "." else f"{rel_dir}/{name}" for name in names if name not in _CLUTTER)
+    return found
+
+
+def _read_record(root: Path) -> set[str] | None:
+    try:
+        text = (root / RECORD).read_text(encoding="utf-8")
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return {line for line in text.splitlines() if line}
+
+
+def _write_record(root: Path, files: set[str]) -> None:
+    with atomic_path(root / RECORD) as tmp:
+        tmp.write_text("".join(f"{rel}\n" for rel in sorted(files)), encoding="utf-8")
+
+
+@dataclass
+class _State:
+    """What a dataset folder holds, compared with its manifest and its record."""
+
+    missing: list[str]  # manifest files absent
+    corrupt: list[tuple[str, str]]  # manifest files with another hash: (rel, actual sha256)
+    lost: list[str]  # files the record lists beyond the manifest, absent
+    unlisted: list[str]  # files neither lists (hand-placed archives under their own name excepted)
+    record: set[str] | None
+
+    @classmethod
+    def of(cls, ds: registry.Dataset, root: Path) -> _State:
+        missing, corrupt = _scan_cache(ds, root)
+        record = _read_record(root)
+        listed = set(ds.files) | (record or set())
+        on_disk = _files_under(root) - {RECORD}
+        placed = {src.filename for src in ds.sources}
+        return cls(missing, corrupt, sorted((record or set()) - set(ds.files) - on_disk),
+                   sorted(on_disk - listed - placed), record)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing or self.corrupt or self.lost or self.unlisted)
+
+    @property
+    def needed(self) -> list[str]:
+        return self.missing + [rel for rel, _ in self.corrupt] + self.lost
 
 
 def _scan_cache(ds: registry.Dataset, root: Path) -> tuple[list[str], list[tuple[str, str]]]:
@@ -172,7 +239,7 @@ class _Stage:
         written = extract(artifact, src.kind, out, root=src.root, target=src.target, keep=self.ds.keep,
                           origin=origin.label, fix=origin.fix)
         files = self.ds.files
-        for rel in sorted(wanted):
+        for rel in sorted(wanted & set(files)):
             if not (out / rel).is_file():
                 raise ChecksumError(
                     f"{origin.label} does not contain {rel}, which {self.ds.name} needs; it is not the "
@@ -199,11 +266,18 @@ class _Stage:
             stacklevel=5,
         )
 
-    def install(self, root: Path) -> None:
-        """Move every staged file into ``root``; on failure undo, leaving the cache as it was."""
+    def install(self, root: Path, record: set[str]) -> None:
+        """Record ``record`` as the folder's file list, then move every staged file into ``root``.
+
+        The record comes first, so a process killed halfway leaves a folder whose missing files the next
+        fetch notices. On failure everything is undone, leaving the cache as it was.
+        """
         made: list[Path] = []
         moved: list[Path] = []
+        old_record = _read_record(root)
         try:
+            made += _make_dirs(root)
+            _write_record(root, record)
             for rel, path in sorted(self.files.items()):
                 dest = root / rel
                 made += _make_dirs(dest.parent)
@@ -214,6 +288,13 @@ class _Stage:
         except OSError as exc:
             for dest in moved:
                 dest.unlink(missing_ok=True)
+            try:
+                if old_record is None:
+                    (root / RECORD).unlink(missing_ok=True)
+                else:
+                    _write_record(root, old_record)
+            except OSError:
+                pass
             for folder in reversed(made):
                 _rmdir_quietly(folder)
             raise DatasetError(
@@ -270,12 +351,14 @@ def _stage_missing(ds: registry.Dataset, root: Path, missing: list[str], stage: 
     mirror_dir = mirror / ds.mirror_dir if mirror else None
     if mirror_dir is not None and mirror_dir.is_dir():
         for rel in missing:
-            if (mirror_dir / rel).is_file():
+            if rel in ds.files and (mirror_dir / rel).is_file():
                 stage.add_mirror_file(mirror_dir / rel, rel)
+        if ds.allow_extra:
+            _warn_unlisted_mirror_files(ds, mirror_dir)
 
     errors: list[tuple[registry.Source, DatasetError | None]] = []
     for src in ds.sources:
-        wanted = set(_source_files(ds, src)) & (set(missing) - set(stage.files))
+        wanted = _provides(ds, src, set(missing) - set(stage.files))
         if not wanted:
             continue
         placed = root / src.filename
@@ -298,10 +381,57 @@ def _stage_missing(ds: registry.Dataset, root: Path, missing: list[str], stage: 
     return errors
 
 
+def _warn_unlisted_mirror_files(ds: registry.Dataset, mirror_dir: Path) -> None:
+    unlisted = sorted(rel for rel in _files_under(mirror_dir) if ds.keep(rel) and rel not in ds.files)
+    if unlisted:
+        warnings.warn(
+            f"The mirror folder {mirror_dir} holds {len(unlisted)} file(s) that {ds.name}'s manifest does not list "
+            f"({_some(unlisted)}); they were not used. Unlisted files are installed only from the archive whose "
+            "SHA-256 utils/data/registry.py records; only the manifest's verified files are cached.",
+            stacklevel=4,
+        )
+
+
+def _some(rels: list[str], n: int = 3) -> str:
+    return ", ".join(rels[:n]) + (f" and {len(rels) - n} more" if len(rels) > n else "")
+
+
+def _abandoned_stages(cache: Path, name: str) -> list[Path]:
+    return list(cache.glob(f".{name}.*.staging")) if cache.is_dir() else []
+
+
 def _remove_abandoned_stages(cache: Path, name: str) -> None:
     # Called under the dataset's lock: no live fetch owns these, a killed one left them.
-    for folder in cache.glob(f".{name}.*.staging"):
+    for folder in _abandoned_stages(cache, name):
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def _locked(cache: Path, ds: registry.Dataset) -> Iterator[None]:
+    """The dataset's inter-process lock, with a clear error where the cache folder is not writable."""
+    lock = cache / f".{ds.name}.lock"
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(file_lock(lock, what=f"dataset {ds.name!r}"))
+        except OSError as exc:
+            raise DatasetError(
+                f"Cannot fill the dataset cache: creating the lock file {lock} failed ({exc}). Make {cache} "
+                "writable, or set COURSE_DATA_DIR to a writable folder (the datasets are then fetched there)."
+            ) from exc
+        yield
+
+
+def _unlisted_message(ds: registry.Dataset, root: Path, state: _State) -> str:
+    text = (f"{root} holds {len(state.unlisted)} file(s) that dataset {ds.name!r} does not list "
+            f"({_some(state.unlisted)}): a notebook reading that folder would take them for data, so they were "
+            f"not used. Delete them, or delete {root} and fetch again. The files {ds.name} may hold are listed in "
+            f"utils/data/checksums/{ds.name}.sha256")
+    if state.record is not None:
+        return text + f" and {root / RECORD}."
+    if ds.allow_extra:
+        text += (f". If they are the full archive's files from a fetch made before the course recorded file "
+                 f"lists, delete {root} and fetch again")
+    return text + "."
 
 
 def _cache_is_writable(cache: Path) -> None:
@@ -316,6 +446,10 @@ def _cache_is_writable(cache: Path) -> None:
 def fetch(name: str, *, allow_download: bool = True) -> Path:
     """Return the cache folder of dataset ``name`` with every file present and verified.
 
+    Each call hashes the files the manifest lists and compares the folder's file list with its
+    record: a file that neither lists is refused (:class:`UnlistedFilesError`), never deleted; a
+    missing or corrupt file is fetched again (a corrupt one is deleted first, with a warning).
+
     Safe to call from several processes at once: filling the cache is serialised
     by a lock, and a process that waited uses what the first one installed. A
     failed fetch leaves the cache as it was (less any corrupt cached file).
@@ -327,33 +461,44 @@ def fetch(name: str, *, allow_download: bool = True) -> Path:
     ds = registry.get(name)
     cache = cache_root()
     root = cache / ds.name
-    if _scan_cache(ds, root) == ([], []):  # the common case needs no lock
+    if _State.of(ds, root).ok:  # the common case needs no lock
+        if _abandoned_stages(cache, ds.name):  # left by a fetch killed after it installed
+            try:
+                with _locked(cache, ds):
+                    _remove_abandoned_stages(cache, ds.name)
+            except DatasetError:  # a read-only cache: nothing to clean there
+                pass
         return root
     _cache_is_writable(cache)
-    with file_lock(cache / f".{ds.name}.lock", what=f"dataset {ds.name!r}"):
-        missing, corrupt = _scan_cache(ds, root)  # another process may have filled it meanwhile
-        _drop_corrupt(ds, root, corrupt)
-        missing += [rel for rel, _ in corrupt]
-        if not missing:
-            return root
+    with _locked(cache, ds):
         _remove_abandoned_stages(cache, ds.name)
+        state = _State.of(ds, root)  # another process may have filled it meanwhile
+        if state.unlisted:
+            raise UnlistedFilesError(_unlisted_message(ds, root, state))
+        _drop_corrupt(ds, root, state.corrupt)
+        needed = state.needed
+        if not needed:
+            return root
         stage = _Stage(ds, cache)
         try:
-            errors = _stage_missing(ds, root, missing, stage, allow_download)
-            lacking = sorted(set(missing) - set(stage.files))
+            errors = _stage_missing(ds, root, needed, stage, allow_download)
+            lacking = sorted(set(needed) - set(stage.files))
             if lacking:
-                raise DatasetNotAvailableError(_not_available_message(ds, root, lacking, errors))
-            stage.install(root)
+                raise DatasetNotAvailableError(_not_available_message(ds, root, lacking, errors, state))
+            stage.install(root, set(ds.files) | (state.record or set()) | set(stage.files))
         finally:
             stage.remove()
     return root
 
 
 def _not_available_message(ds: registry.Dataset, root: Path, lacking: list[str],
-                           errors: list[tuple[registry.Source, DatasetError | None]]) -> str:
-    shown = ", ".join(lacking[:3]) + (f" and {len(lacking) - 3} more" if len(lacking) > 3 else "")
+                           errors: list[tuple[registry.Source, DatasetError | None]], state: _State) -> str:
     lines = [f"Dataset {ds.name!r} ({ds.title}) is not cached and could not be fetched "
-             f"(missing: {shown}); nothing was added to the cache."]
+             f"(missing: {_some(lacking)}); nothing was added to the cache."]
+    if state.lost:
+        lines[0] += (f" {root} is incomplete: {len(state.lost)} file(s) that {root / RECORD} lists beyond the "
+                     "manifest are gone (an install that was interrupted, or files deleted by hand); they come only "
+                     "from the archive whose SHA-256 utils/data/registry.py records.")
     mirror = mirror_root()
     if mirror is not None:
         lines.append(f"  - mirror folder {mirror / ds.mirror_dir} (COURSE_DATA_MIRROR) does not hold them")
@@ -367,4 +512,6 @@ def _not_available_message(ds: registry.Dataset, root: Path, lacking: list[str],
         "(archives are unpacked and checked automatically);",
         f"  * set COURSE_DATA_MIRROR to a folder that holds {ds.mirror_dir}/ with the extracted files.",
     ]
+    if state.lost:
+        lines.append(f"  * or delete {root} and fetch again, to keep only the files the manifest lists.")
     return "\n".join(lines)

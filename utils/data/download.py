@@ -137,9 +137,22 @@ def _zip_member_is_special(info: zipfile.ZipInfo) -> bool:
     return kind not in (0, stat.S_IFREG, stat.S_IFDIR)
 
 
+def _claim(rel: str, name: str, files: set[str], folders: set[str]) -> None:
+    """Refuse a member whose path another member uses as a folder, or that lies under another member's file."""
+    parents = [p.as_posix() for p in PurePosixPath(rel).parents][:-1]  # without the final "."
+    clash = rel if rel in folders else next((p for p in parents if p in files), None)
+    if clash is not None:
+        raise ArchiveError(f"Refusing archive member {name!r}: the archive uses {clash!r} both as a file and as "
+                           "a folder, so it cannot be extracted as it is")
+    files.add(rel)
+    folders.update(parents)
+
+
 def _extract_members(archive: Path, kind: str, dest_dir: Path, root: str, target: str | None,
                      keep: Callable[[str], bool]) -> list[str]:
     written: list[str] = []
+    files: set[str] = set()
+    folders: set[str] = set()
     if kind in ("file", "gz"):
         if not target:
             raise ValueError(f"kind={kind!r} needs a target file name")
@@ -157,6 +170,7 @@ def _extract_members(archive: Path, kind: str, dest_dir: Path, root: str, target
                     raise ArchiveError(f"Refusing archive member {info.filename!r}: links and devices are not extracted")
                 if info.is_dir():
                     continue
+                _claim(rel, info.filename, files, folders)
                 with zf.open(info) as src, atomic_path(dest_dir / rel) as tmp, open(tmp, "wb") as out:
                     shutil.copyfileobj(src, out, CHUNK)
                 written.append(rel)
@@ -168,6 +182,7 @@ def _extract_members(archive: Path, kind: str, dest_dir: Path, root: str, target
                     continue
                 if not member.isfile():
                     raise ArchiveError(f"Refusing archive member {member.name!r}: links and devices are not extracted")
+                _claim(rel, member.name, files, folders)
                 src = tf.extractfile(member)
                 assert src is not None
                 with src, atomic_path(dest_dir / rel) as tmp, open(tmp, "wb") as out:
