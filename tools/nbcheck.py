@@ -1,14 +1,18 @@
 """Checks on a notebook's *stored* outputs: what a learner reads when opening it without running it.
 
-    python -m tools.nbcheck                  # every committed notebook
+    python -m tools.nbcheck                          # every committed notebook
     python -m tools.nbcheck notebooks/04_lstm.ipynb
+    python -m tools.nbcheck --max-cell-lines 40      # also list code cells longer than 40 lines
 
 Nothing is executed. A notebook passes when
 
 * every code cell that draws a figure stores an image;
-* no output holds an error, a traceback, a Python warning, ANSI escape codes, a progress bar or a long log;
+* no output, in any of its forms (a stream, or the ``text/plain``, ``text/html``, ... of a result or a display),
+  holds an error, a traceback, a printed exception message, a Python warning, ANSI escape codes, a progress bar
+  or a long log;
 * the file stays under :data:`MAX_BYTES`;
-* every ``record(...)`` call with a goal is followed by an ``assert`` (in its cell or the next code cell).
+* every ``record(...)`` call with a goal is followed by an ``assert`` (in its cell or the next code cell);
+* with ``max_cell_lines``, no code cell but the generated setup cell is longer than that.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from .course import notebook_paths
 
 MAX_BYTES = 1_000_000
 MAX_LOG_LINES = 60  # stream lines one cell may store
+MAX_CELL_LINES = 40  # the course's limit for a code cell (notebooks/README.md); checked when asked for
 # Calls that draw: matplotlib's entry points and the course's plotting helpers (plot_*, image_grid).
 _PLOT_ATTRS = {"show", "subplots", "figure", "imshow", "matshow", "subplot_mosaic"}
 _PLOT_NAMES = {"image_grid"}
@@ -39,8 +44,10 @@ _PROGRESS = [
 # "file.py:12: UserWarning: ..." as the warnings module prints it: it also leaks the path of the run's machine.
 # TensorFlow's and absl's loggers ("WARNING:tensorflow:...", "W0000 00:00:00.000 ...") count as warnings too.
 _WARNING = re.compile(r"^\S+:\d+: \w*Warning: |^(WARNING|ERROR):(tensorflow|absl|jax)\b|^[WE]\d{4} \d\d:\d\d:\d\d", re.M)
-_TRACEBACK = re.compile(r"Traceback \(most recent call last\)|^\S*Error: .*\n?\Z|^\w+(Error|Exception)\b.*line \d+",
-                        re.M)
+# A traceback, or an exception's message printed by code that caught it: "ValueError: ...", "<urlopen error ...>",
+# "[Errno 2] ...", a line that starts with "Error: ".
+_ERROR_TEXT = re.compile(r"Traceback \(most recent call last\)|<urlopen error|\[Errno -?\d+\]"
+                         r"|\b[A-Z]\w*(Error|Exception): |^Error: |^\w+(Error|Exception)\b.*line \d+", re.M)
 
 
 @dataclass(frozen=True)
@@ -127,17 +134,25 @@ def shows(cell) -> int:
 
 
 def _texts(output) -> list[str]:
+    """Every text form of an output: a stream's text, each ``text/*`` form of a result or display."""
     if output.output_type == "stream":
         return [output.text]
     if output.output_type in ("execute_result", "display_data"):
-        data = output.get("data", {})
-        # Where an output has an HTML form (rich tables such as model.summary()), Jupyter, Colab and
-        # GitHub show that; its plain-text fallback is not what a learner reads.
-        return [v for k, v in data.items() if isinstance(v, str) and k.startswith("text/")
-                and not (k == "text/plain" and "text/html" in data)]
+        # Each form is what some reader shows: HTML in Jupyter, plain text in a terminal, on GitHub's
+        # fallback or in an exported script; all of them must be clean.
+        return [v if isinstance(v, str) else "".join(v) for k, v in output.get("data", {}).items()
+                if k.startswith("text/") and isinstance(v, str | list)]
     if output.output_type == "error":
         return ["\n".join(output.get("traceback", []))]
     return []
+
+
+def _first_line_of(match: re.Match) -> str:
+    text = match.string
+    start = text.rfind("\n", 0, match.start()) + 1
+    end = text.find("\n", match.end())
+    line = _ANSI.sub("", text[start:end if end >= 0 else len(text)]).strip()
+    return line if len(line) <= 100 else line[:97] + "..."
 
 
 def _record_goal(call: ast.Call) -> bool:
@@ -150,8 +165,13 @@ def _has_assert(tree: ast.Module | None, after_line: int = 0) -> bool:
     return tree is not None and any(isinstance(n, ast.Assert) and n.lineno > after_line for n in ast.walk(tree))
 
 
-def check_notebook(nb, *, size: int | None = None) -> list[Problem]:
-    """Every problem a learner would see in this notebook's stored outputs."""
+def code_lines(cell) -> int:
+    """Lines of a code cell's source, blank lines inside it included, trailing ones not."""
+    return len(cell.source.rstrip().splitlines())
+
+
+def check_notebook(nb, *, size: int | None = None, max_cell_lines: int | None = None) -> list[Problem]:
+    """Every problem a learner would see in this notebook's stored outputs (and cells over ``max_cell_lines``)."""
     problems: list[Problem] = []
     if size is not None and size >= MAX_BYTES:
         problems.append(Problem(-1, f"the file is {size / 1e6:.2f} MB; keep it under {MAX_BYTES / 1e6:.0f} MB "
@@ -165,6 +185,10 @@ def check_notebook(nb, *, size: int | None = None) -> list[Problem]:
         if images < wanted:
             problems.append(Problem(i, f"draws {wanted} figure(s) but stores {images} image(s) (was it run under a "
                                        "non-interactive MPLBACKEND? refresh it with `python -m tools.runner --refresh`)"))
+        if (max_cell_lines is not None and "setup" not in cell.metadata.get("tags", [])
+                and code_lines(cell) > max_cell_lines):
+            problems.append(Problem(i, f"has {code_lines(cell)} lines of code (at most {max_cell_lines}); move "
+                                       "reusable logic into a tested utils/ module or split the cell"))
         lines = 0
         for out in outputs:
             if out.output_type == "error":
@@ -174,8 +198,9 @@ def check_notebook(nb, *, size: int | None = None) -> list[Problem]:
                     problems.append(Problem(i, "stores ANSI escape codes (colours or cursor moves)"))
                 if "\r" in text or any(p.search(text) for p in _PROGRESS):
                     problems.append(Problem(i, "stores a progress bar (use verbose=0 with a compact logger)"))
-                if out.output_type != "error" and _TRACEBACK.search(text):
-                    problems.append(Problem(i, "stores a traceback"))
+                if out.output_type != "error" and (found := _ERROR_TEXT.search(text)):
+                    problems.append(Problem(i, f"stores an error message or traceback ({_first_line_of(found)!r}): "
+                                               "fix its cause, or print what the learner needs instead"))
                 if _WARNING.search(text):
                     problems.append(Problem(i, "stores a Python warning (fix its cause; it also shows a local path)"))
                 if text.lstrip().startswith("Result(notebook="):
@@ -196,19 +221,22 @@ def check_notebook(nb, *, size: int | None = None) -> list[Problem]:
     return list(dict.fromkeys(problems))  # one line per kind of problem and cell
 
 
-def check_file(path: Path) -> list[Problem]:
+def check_file(path: Path, *, max_cell_lines: int | None = None) -> list[Problem]:
     """:func:`check_notebook` on a notebook file, size included."""
-    return check_notebook(nbformat.read(path, as_version=4), size=path.stat().st_size)
+    return check_notebook(nbformat.read(path, as_version=4), size=path.stat().st_size, max_cell_lines=max_cell_lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.nbcheck", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("paths", nargs="*", type=Path, help="notebooks to check (default: every course notebook)")
-    paths = parser.parse_args(argv).paths or notebook_paths()
+    parser.add_argument("--max-cell-lines", type=int, default=None, metavar="N",
+                        help=f"also refuse code cells longer than N lines (the course's limit: {MAX_CELL_LINES})")
+    args = parser.parse_args(argv)
+    paths = args.paths or notebook_paths()
     bad = 0
     for path in paths:
-        problems = check_file(path)
+        problems = check_file(path, max_cell_lines=args.max_cell_lines)
         bad += bool(problems)
         for p in problems:
             print(f"{path.name}: {p}")
