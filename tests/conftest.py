@@ -1,11 +1,17 @@
-"""Shared fixtures for the utils/ unit tests (no network: local servers and file:// URLs only)."""
+"""Shared fixtures for the tests (no network: local servers and file:// URLs only), and the fresh interpreters."""
 
 from __future__ import annotations
 
 import hashlib
 import http.server
 import io
+import json
+import os
+import shutil
 import socket
+import subprocess
+import sys
+import tempfile
 import threading
 import zipfile
 from collections.abc import Callable
@@ -195,3 +201,139 @@ def fake_data(tmp_path, monkeypatch):
     fake = FakeData(tmp_path, monkeypatch)
     yield fake
     registry._read_manifest.cache_clear()
+
+
+# --- fresh interpreters -------------------------------------------------------------------------------
+
+# Keras reads KERAS_BACKEND once per process, and the setup cell must be tried in a process that has imported
+# nothing yet, so such checks need a new interpreter. Starting one costs seconds (Keras and its backend are
+# imported), so they are grouped: one interpreter per backend runs a notebook's setup cell first, then every
+# snippet that test modules list in a module-level FRESH_SNIPPETS = {name: code}, or {name: (backends, code)}
+# for a snippet that only some backends run. All groups start together as soon as the tests are collected and
+# run beside the rest of the suite; a test waits only for its group (fresh.result(backend, name)).
+FRESH_SETUP_NOTEBOOK = "01_ann_churn"  # its setup cell's default backend is JAX
+FRESH_WORKER = r"""
+import json, os, sys, traceback
+spec = json.loads(open(sys.argv[1], encoding="utf-8").read())
+for i, (name, code) in enumerate(spec["snippets"]):
+    base = os.path.join(spec["out"], str(i))
+    saved = os.dup(1), os.dup(2)
+    with open(base + ".out", "wb") as out, open(base + ".err", "wb") as err:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(out.fileno(), 1)
+        os.dup2(err.fileno(), 2)
+        try:
+            exec(compile(code, name, "exec"), {"__name__": "__main__"})
+            error = None
+        except BaseException:
+            error = traceback.format_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+    with open(base + ".json", "w", encoding="utf-8") as f:
+        json.dump({"name": name, "error": error}, f)
+"""
+
+
+class FreshResult:
+    def __init__(self, name: str, error: str | None, out: str, err: str):
+        self.name, self.error, self.out, self.err = name, error, out, err
+
+    def check(self) -> FreshResult:
+        """Fail the test with the snippet's traceback and output if it raised."""
+        assert self.error is None, f"{self.name} failed:\n{self.error}\n--- stdout\n{self.out}\n--- stderr\n{self.err}"
+        return self
+
+
+class FreshInterpreters:
+    """One interpreter per installed Keras backend, each running the setup cell, then every listed snippet."""
+
+    def __init__(self, snippets: dict[str, str | tuple[tuple[str, ...], str]], tmp: Path, repo: Path):
+        import importlib.util
+
+        from tools.course import setup_source
+        from utils.startup import BACKENDS
+
+        self.tmp = tmp
+        self.names: dict[str, list[str]] = {}
+        self.procs: dict[str, tuple[subprocess.Popen, Path]] = {}
+        for backend in (b for b in BACKENDS if importlib.util.find_spec(b) is not None):
+            mine = [("setup cell", setup_source(FRESH_SETUP_NOTEBOOK))]
+            for name, snippet in snippets.items():
+                backends, code = snippet if isinstance(snippet, tuple) else (BACKENDS, snippet)
+                if backend in backends:
+                    mine.append((name, code))
+            self.names[backend] = [name for name, _ in mine]
+            folder = tmp / backend
+            folder.mkdir(parents=True)
+            spec = {"out": str(folder), "snippets": mine}
+            (folder / "spec.json").write_text(json.dumps(spec), encoding="utf-8")
+            env = {k: v for k, v in os.environ.items()
+                   if k not in ("KERAS_BACKEND", "TF_CPP_MIN_LOG_LEVEL", "COURSE_RESULTS_FILE", "COURSE_NOTEBOOK")}
+            if backend != course_default_backend():
+                env["KERAS_BACKEND"] = backend  # the setup cell's override path; the default path runs as it is
+            with open(folder / "crash.txt", "wb") as crash:  # what the interpreter prints outside the snippets
+                proc = subprocess.Popen([sys.executable, "-c", FRESH_WORKER, str(folder / "spec.json")],
+                                        cwd=repo / "notebooks", env=env, stdout=crash, stderr=subprocess.STDOUT)
+            self.procs[backend] = (proc, folder)
+
+    @property
+    def backends(self) -> list[str]:
+        return list(self.procs)
+
+    def result(self, backend: str, name: str, timeout: float = 600) -> FreshResult:
+        proc, folder = self.procs[backend]
+        proc.wait(timeout)
+        i = self.names[backend].index(name)
+        path = folder / f"{i}.json"
+        if not path.exists():
+            crash = (folder / "crash.txt").read_text(encoding="utf-8", errors="replace")
+            raise AssertionError(f"the {backend} interpreter ended before {name!r} ran (exit {proc.returncode}):\n"
+                                 f"{crash}")
+        info = json.loads(path.read_text(encoding="utf-8"))
+        read = lambda ext: (folder / f"{i}.{ext}").read_text(encoding="utf-8", errors="replace")  # noqa: E731
+        return FreshResult(f"{name} on {backend}", info["error"], read("out"), read("err"))
+
+    def close(self) -> None:
+        for proc, _ in self.procs.values():
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+
+
+def course_default_backend() -> str:
+    from tools.course import topic
+
+    return topic(FRESH_SETUP_NOTEBOOK).backend
+
+
+_FRESH: dict[str, FreshInterpreters] = {}
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start the fresh interpreters once the tests are known, if any collected test asks for them."""
+    if not any("fresh" in getattr(item, "fixturenames", ()) for item in session.items):
+        return
+    snippets: dict = {}
+    for module in dict.fromkeys(getattr(item, "module", None) for item in session.items):
+        snippets.update(getattr(module, "FRESH_SNIPPETS", {}))
+    tmp = Path(tempfile.mkdtemp(prefix="course-fresh-"))
+    _FRESH["run"] = FreshInterpreters(snippets, tmp, REPO_ROOT_PATH)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    fresh = _FRESH.pop("run", None)
+    if fresh is not None:
+        fresh.close()
+        shutil.rmtree(fresh.tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def fresh() -> FreshInterpreters:
+    """The fresh interpreters (one per installed backend) started when the tests were collected."""
+    if "run" not in _FRESH:
+        pytest.skip("the fresh interpreters were not started")
+    return _FRESH["run"]

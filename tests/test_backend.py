@@ -1,19 +1,14 @@
-"""utils.backend: the same gradients on every installed Keras backend (each in its own process)."""
+"""utils.backend: the same gradients on every installed Keras backend (in the fresh interpreters, see conftest)."""
 
 from __future__ import annotations
 
-import importlib.util
-import os
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
 import pytest
 
 from utils.backend import input_gradients, variable_gradients
-
-INSTALLED = [b for b in ("tensorflow", "jax", "torch") if importlib.util.find_spec(b) is not None]
+from utils.startup import BACKENDS
 
 # Analytic answers: d/dx sum(x^3) = 3x^2; for L = mean((x W + b)^2) over n rows and u units,
 # dL/dW = 2/(n u) x^T (x W + b) and dL/db = 2/(n u) sum over rows of (x W + b).
@@ -50,14 +45,15 @@ SCRIPT = textwrap.dedent("""
     np.testing.assert_allclose(moved, -0.5 * (2 / out.size * x.T @ out), rtol=1e-4, atol=1e-6)
     print("ok", backend())
 """)
+FRESH_SNIPPETS = {"gradients": SCRIPT}
 
 
-@pytest.mark.parametrize("name", INSTALLED)
-def test_gradients_agree_with_calculus_on_each_backend(name, repo_root):
-    env = {**os.environ, "KERAS_BACKEND": name, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(repo_root)}
-    proc = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert proc.stdout.strip().endswith(f"ok {name}")
+@pytest.mark.parametrize("name", BACKENDS)
+def test_gradients_agree_with_calculus_on_each_backend(name, fresh):
+    if name not in fresh.backends:
+        pytest.skip(f"{name} is not installed")
+    result = fresh.result(name, "gradients").check()
+    assert result.out.strip().endswith(f"ok {name}")
 
 
 def test_input_gradients_errors():
