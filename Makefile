@@ -14,7 +14,7 @@ TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 TORCH_PIN   := $(shell grep -E '^torch==' requirements.txt)
 NBVAL    := --nbval-lax --sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: setup course fast benchmark test lint unit notebooks clean
+.PHONY: setup course fast benchmark test lint unit notebooks clean test-latest
 
 setup: $(VENV)/.installed
 
@@ -55,6 +55,11 @@ nbval-%:
 
 test: setup lint unit notebooks
 
+# The newest releases of Keras and its three backends in a separate environment (build/venv-latest, several GB):
+# every notebook in FAST mode, each on its default backend; writes results/latest.md and results/latest.json.
+# Not part of `make test` or CI (see README): run it when Colab or a backend ships a new release.
+test-latest: setup
+	$(BIN)/python -m tools.latest $(ARGS)
 
 clean:
 	rm -rf build .pytest_cache

@@ -1,5 +1,5 @@
-"""tools.tables: the results page, the notebook-time table, the backends table and README's topic table
-(checked against the committed results)."""
+"""tools.tables: the results page, the notebook-time table, the backends table, the newest-releases page and
+README's topic table (checked against the committed results)."""
 
 from __future__ import annotations
 
@@ -103,6 +103,14 @@ def test_backends_page_marks_failures_misses_and_load():
     assert "| b | 1.5 (1.00×) ✗ |" in text
     assert "- a on torch: accuracy" in text
     assert "2 CPU core(s)" in text
+
+
+def test_latest_page_lists_versions_and_verdicts():
+    report = {"date": "2026-12-03T10:00:00+00:00", "backend": "jax", "versions": {"keras": "3.16.0"},
+              "pinned": {"keras": "3.15.1"}, "notebooks": {"01_a": "passed", "02_b": "failed: cell [3]: X"}}
+    page = tables.latest_page(report)
+    assert "| keras | 3.16.0 | 3.15.1 |" in page and "| 01_a | passed |" in page
+    assert "| 02_b | failed: cell [3]: X |" in page and "1 of 2 notebook(s) passed." in page
 
 
 def test_topics_table_comes_from_the_results():

@@ -3,6 +3,7 @@
 * :func:`results_page`: ``results/README.md`` (and ``build/<mode>/results.md``): the metrics of each notebook
   (:func:`results_table`) and each notebook's time (:func:`time_table`, :func:`time_summary`);
 * :func:`backends_page`: ``results/backends.md``, minutes per notebook and Keras backend;
+* :func:`latest_page`: ``results/latest.md``, the notebooks on the newest releases of Keras and its backends;
 * :func:`topics_table`: README's topic table, between the markers :data:`TOPICS_BEGIN` and :data:`TOPICS_END`.
 
     python -m tools.tables readme            # rewrite README's topic table from results/results.json
@@ -164,6 +165,27 @@ def backends_page(rows: list[dict], mode: str) -> str:
     dates = sorted({r["date"][:10] for r in rows})
     lines += ["", f"Machine: {', '.join(map(str, cpus))} CPU core(s); runs from {dates[0]} to {dates[-1]}."
               if dates else ""]
+    return "\n".join(lines) + "\n"
+
+
+def latest_page(report: dict) -> str:
+    """The newest-releases lane: the versions it installed and each notebook's FAST-mode verdict."""
+    versions = report.get("versions", {})
+    lines = ["# The course on the newest releases", "",
+             f"`make test-latest` on {report.get('date', '')[:10]}: a separate environment with the newest releases of "
+             "Keras and its three backends (the other packages as pinned where they allow), every notebook run in "
+             f"FAST mode on the {report.get('backend', '')} backend under nbval. The pinned versions in "
+             "`requirements.txt` are what `make test` and CI check.", "",
+             "| package | newest (tested here) | pinned |", "|---|---|---|"]
+    pinned = report.get("pinned", {})
+    lines += [f"| {name} | {version} | {pinned.get(name, '')} |" for name, version in versions.items()]
+    lines += ["", "| notebook | result |", "|---|---|"]
+    for name, verdict in report.get("notebooks", {}).items():
+        lines.append(f"| {name} | {_cell(verdict)} |")
+    passed = sum(1 for v in report.get("notebooks", {}).values() if v == "passed")
+    lines += ["", f"{passed} of {len(report.get('notebooks', {}))} notebook(s) passed."]
+    if report.get("error"):
+        lines += ["", f"The lane stopped before the notebooks ran: {_one_line(report['error'])}"]
     return "\n".join(lines) + "\n"
 
 

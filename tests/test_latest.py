@@ -1,0 +1,29 @@
+"""tools.latest: the newest-releases lane's requirements, verdicts and page (the lane itself: make test-latest)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tools import latest
+
+
+def test_the_lane_unpins_exactly_keras_and_the_backends(repo_root):
+    text, pins = latest.latest_requirements((repo_root / "requirements.txt").read_text())
+    assert set(pins) == set(latest.NEWEST) and all(pins.values())
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    unpinned = {latest._name(line) for line in lines if "==" not in line}
+    assert unpinned == set(latest.NEWEST)
+    assert "jax[cpu]" in lines and "numpy==" in text  # extras kept, the rest pinned
+
+
+def test_a_requirements_file_without_a_backend_pin_is_refused():
+    with pytest.raises(ValueError, match="torch"):
+        latest.latest_requirements("keras==3\ntensorflow-cpu==2\njax[cpu]==0.1  # comment\nnumpy==2\n")
+
+
+def test_verdicts_per_notebook():
+    rows = [{"notebook": "01_a", "metric": "acc"}, {"notebook": "01_a", "metric": "auc"},
+            {"notebook": "02_b", "metric": "FAILED", "error": "cell [4]: ImportError: no module x\nmore"},
+            {"notebook": "03_c", "metric": "(no metric recorded)"}]
+    assert latest.verdicts(rows) == {"01_a": "passed", "02_b": "failed: cell [4]: ImportError: no module x",
+                                     "03_c": "passed"}
