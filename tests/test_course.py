@@ -1,12 +1,14 @@
-"""tools.course: topics, badges, the generated setup cell (locally and in a fresh interpreter), notebook sync,
-skeletons and ordering."""
+"""tools.course: topics, badges, the generated setup cell (locally, in a fresh interpreter, in a simulated Colab),
+notebook sync, skeletons and ordering."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import nbformat
@@ -50,6 +52,13 @@ def test_topics_are_unique_numbered_and_on_a_course_backend():
     assert len(names) == len(set(names)) and names == sorted(names)
     assert all(t.backend in BACKENDS and t.topic and t.dataset for t in course.TOPICS)
     assert course.topic("99_unknown").backend == "tensorflow"
+
+
+@pytest.mark.parametrize("t", course.TOPICS, ids=lambda t: t.notebook)
+def test_backend_reasons_quote_no_measured_figures(t):
+    """Measured figures live in results/, generated; a reason typed by hand would go stale."""
+    assert not re.search(r"\d", t.why), f"{t.notebook}: {t.why!r} quotes a figure"
+    assert len(t.why) <= 80
 
 
 def test_there_are_committed_notebooks():
@@ -107,6 +116,64 @@ def test_setup_cell_in_a_fresh_interpreter(fresh, backend):
     result = fresh.result(backend, "setup cell").check()
     assert f"on the {backend} backend" in result.out
     assert not NATIVE_NOTICE.search(result.err), result.err  # library warnings may come and go; native notices not
+
+
+# Colab, simulated: a fake google.colab module, and a subprocess module that records the commands instead of
+# cloning and installing. The "clone" makes a folder with a utils package whose import_keras needs no Keras.
+COLAB = textwrap.dedent(r"""
+    import json, os, subprocess, sys, types
+    from pathlib import Path
+
+    sys.modules["google.colab"] = types.ModuleType("google.colab")
+    calls = []
+    fail_pip = os.environ["FAIL_PIP"] == "1"
+
+    def run(cmd, check=False):
+        calls.append(cmd[:5])
+        if cmd[0] == "git":
+            utils = Path(cmd[-1]) / "utils"
+            utils.mkdir(parents=True)
+            (utils / "__init__.py").write_text("")
+            (utils / "startup.py").write_text(
+                "import types\n"
+                "def import_keras():\n"
+                "    return types.SimpleNamespace(__version__='0', backend=types.SimpleNamespace(backend=lambda: 'x'))\n")
+        if cmd[1:3] == ["-m", "pip"] and fail_pip:
+            raise subprocess.CalledProcessError(1, cmd)
+
+    subprocess.run = run
+    try:
+        exec(compile(open(sys.argv[1]).read(), "setup", "exec"), {"__name__": "__main__"})
+        outcome = "ok"
+    except subprocess.CalledProcessError:
+        outcome = "pip failed"
+    print(json.dumps({"outcome": outcome, "calls": calls}))
+""")
+
+
+def _colab_run(tmp_path: Path, *, fail_pip: bool) -> dict:
+    cell = tmp_path / "setup_cell.py"
+    cell.write_text(course.setup_source("06_som_fraud"))
+    content = tmp_path / "content"  # Colab's working folder
+    content.mkdir(exist_ok=True)
+    env = {**os.environ, "FAIL_PIP": "1" if fail_pip else "0"}
+    proc = subprocess.run([sys.executable, "-c", COLAB, str(cell)], cwd=content, env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_colab_setup_retries_a_failed_package_install(tmp_path):
+    first = _colab_run(tmp_path, fail_pip=True)
+    assert first["outcome"] == "pip failed"
+    assert [c[0] for c in first["calls"]][0] == "git" and first["calls"][1][1:3] == ["-m", "pip"]
+    assert (tmp_path / "content" / "course" / "utils").is_dir() and not (tmp_path / "content" / "course.partial").exists()
+    second = _colab_run(tmp_path, fail_pip=False)  # the learner runs the cell again
+    assert second["outcome"] == "ok"
+    assert [c[1:3] for c in second["calls"]] == [["-m", "pip"]]  # no second clone, the install retried
+    assert (tmp_path / "content" / course.COLAB_STAMP).is_file()
+    third = _colab_run(tmp_path, fail_pip=False)
+    assert third == {"outcome": "ok", "calls": []}  # installed once: nothing more to do
 
 
 # --- sync, skeletons, ordering -------------------------------------------------------------------------

@@ -23,6 +23,7 @@ REPO_URL = f"https://github.com/{REPO}"
 # A fork runs its own copy in Colab by setting these before the setup cell (os.environ[...] = ...).
 REPO_URL_ENV, BRANCH_ENV = "COURSE_REPO_URL", "COURSE_BRANCH"
 COLAB_EXTRAS = ("minisom==2.3.6", "keras-tuner==1.4.8")  # what Colab's image lacks
+COLAB_STAMP = "course/.colab-packages"  # exists once COLAB_EXTRAS are installed in this Colab runtime
 
 ROOT = Path(__file__).resolve().parents[1]
 # Default folders of a checkout; every command takes others as options (tests run on temporary ones).
@@ -33,12 +34,15 @@ RESULTS_DIR = ROOT / "results"
 __all__ = ["BACKENDS", "BUILD_DIR", "NOTEBOOK_DIR", "RESULTS_DIR", "ROOT", "TOPICS", "Topic", "notebook_paths",
            "setup_source", "sync_notebook", "topic"]
 
+_TIMED = "chosen from the full-mode timings in results/backends.md"
+
+
 @dataclass(frozen=True)
 class Topic:
     """One topic notebook, with the Keras backend it runs on unless ``KERAS_BACKEND`` says otherwise.
 
-    ``topic`` and ``dataset`` are the short names README's topic table shows; ``why`` is the reason for the
-    default backend printed in the setup cell.
+    ``topic`` and ``dataset`` are the short names README's topic table shows; ``why`` is the one-line reason
+    for the default backend printed in the setup cell (no measured figures: those live in ``results/``).
     """
 
     notebook: str
@@ -53,29 +57,19 @@ class Topic:
 # Default backends come from `python -m tools.benchmark` (results/backends.md): the fastest full run
 # that meets the notebook's goals on a 2-core CPU.
 TOPICS = (
-    Topic("01_ann_churn", "ANN", "Bank customer churn", "jax",
-          "on a 2-core CPU JAX runs this notebook in under half of TensorFlow's time (results/backends.md)"),
-    Topic("02_cnn_cats_vs_dogs", "CNN", "Cats vs dogs", "tensorflow",
-          "on a 2-core CPU TensorFlow trains a small CNN 2 to 4 times faster than JAX or PyTorch (README, Backends)"),
-    Topic("03_rnn", "RNN", "Integer sequences, sine wave", "jax",
-          "on a 2-core CPU JAX runs this notebook in a quarter to a third of TensorFlow's time (results/backends.md)"),
-    Topic("04_lstm", "LSTM", "Google stock, airline passengers, Fashion-MNIST, SMS spam", "jax",
-          "on a 2-core CPU JAX runs this notebook in about two thirds of TensorFlow's time (results/backends.md)"),
-    Topic("05_gru", "GRU", "Airline passengers", "jax",
-          "on a 2-core CPU JAX runs this notebook in about a quarter of TensorFlow's time (results/backends.md)"),
-    Topic("06_som_fraud", "SOM", "Credit card applications"),
-    Topic("07_rbm_recommender", "RBM", "MovieLens 100K", "jax",
-          "on a 2-core CPU JAX runs this notebook in about two thirds of TensorFlow's time (results/backends.md)"),
-    Topic("08_autoencoders", "Autoencoder", "Fashion-MNIST, MovieLens 100K", "jax",
-          "on a 2-core CPU JAX runs this notebook in about two thirds of TensorFlow's time (results/backends.md)"),
-    Topic("09_gan", "GAN", "Sine curves, Fashion-MNIST", "tensorflow",
-          "on a 2-core CPU JAX needs about 1.3 times TensorFlow's time here: the DCGAN's convolutions (results/backends.md)"),
-    Topic("10_transformer", "Transformer", "IMDB reviews", "tensorflow",
-          "JAX is no faster here: attention runs best on TensorFlow's CPU kernels (README, Backends)"),
-    Topic("11_lstm_cells", "LSTM cells", "Python standard-library source code", "jax",
-          "on a 2-core CPU JAX runs this notebook in about 60 % of TensorFlow's kernel CPU time and half of PyTorch's"),
+    Topic("01_ann_churn", "ANN", "Bank customer churn", "jax", _TIMED),
+    Topic("02_cnn_cats_vs_dogs", "CNN", "Cats vs dogs", "tensorflow", _TIMED),
+    Topic("03_rnn", "RNN", "Integer sequences, sine wave", "jax", _TIMED),
+    Topic("04_lstm", "LSTM", "Google stock, airline passengers, Fashion-MNIST, SMS spam", "jax", _TIMED),
+    Topic("05_gru", "GRU", "Airline passengers", "jax", _TIMED),
+    Topic("06_som_fraud", "SOM", "Credit card applications", why="the course's reference backend (the SOM is NumPy)"),
+    Topic("07_rbm_recommender", "RBM", "MovieLens 100K", "jax", _TIMED),
+    Topic("08_autoencoders", "Autoencoder", "Fashion-MNIST, MovieLens 100K", "jax", _TIMED),
+    Topic("09_gan", "GAN", "Sine curves, Fashion-MNIST", "tensorflow", _TIMED),
+    Topic("10_transformer", "Transformer", "IMDB reviews", "tensorflow", _TIMED),
+    Topic("11_lstm_cells", "LSTM cells", "Python standard-library source code", "jax", _TIMED),
     Topic("12_multi_device", "Several devices", "Fashion-MNIST", "jax",
-          "the one backend that runs every section here (keras.distribution's model parallelism is JAX-only)",
+          "the one backend that runs every section here (model parallelism is JAX-only)",
           pre_import=(f'os.environ.setdefault("XLA_FLAGS", "{XLA_HOST_FLAG}=4")  # JAX: four logical CPU devices',)),
 )
 
@@ -113,13 +107,18 @@ from pathlib import Path
 os.environ.setdefault("KERAS_BACKEND", "{t.backend}")  # {t.why}; set KERAS_BACKEND before this cell to override
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's C++ start-up logs out of the output
 {pre}if "google.colab" in sys.modules and not Path("utils").is_dir():
+    import shutil
     import subprocess
 
-    if not Path("course").is_dir():
+    if not Path("course").is_dir():  # cloned beside, then renamed: an interrupted clone is redone
         repo = os.environ.get("{REPO_URL_ENV}", "{REPO_URL}")
         branch = os.environ.get("{BRANCH_ENV}", "{BRANCH}")
-        subprocess.run(["git", "clone", "--depth", "1", "--branch", branch, repo, "course"], check=True)
+        shutil.rmtree("course.partial", ignore_errors=True)
+        subprocess.run(["git", "clone", "--depth", "1", "--branch", branch, repo, "course.partial"], check=True)
+        os.rename("course.partial", "course")
+    if not Path("{COLAB_STAMP}").is_file():  # written after a successful install: a failed one is retried
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", {extras}], check=True)
+        Path("{COLAB_STAMP}").touch()
     os.chdir("course")
 ROOT = next((p for p in (Path.cwd(), *Path.cwd().parents) if (p / "utils" / "__init__.py").is_file()), None)
 if ROOT is None:
