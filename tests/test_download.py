@@ -123,6 +123,13 @@ def test_missing_file_url_raises_not_available(tmp_path):
     assert not dest.exists()
 
 
+def test_atomic_path_gives_the_permissions_of_a_plain_write(tmp_path):
+    with atomic_path(tmp_path / "new.txt") as tmp:
+        tmp.write_text("x")
+    (tmp_path / "plain.txt").write_text("x")
+    assert stat.S_IMODE((tmp_path / "new.txt").stat().st_mode) == stat.S_IMODE((tmp_path / "plain.txt").stat().st_mode)
+
+
 def test_atomic_path_moves_on_success_and_cleans_on_error(tmp_path):
     dest = tmp_path / "sub" / "final.txt"
     with atomic_path(dest) as tmp:

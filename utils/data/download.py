@@ -31,6 +31,8 @@ except ImportError:  # Windows: file_lock falls back to an O_EXCL lock file
     fcntl = None
 
 CHUNK = 1 << 20
+_UMASK = os.umask(0o022)  # read once: os.umask can only be read by setting it
+os.umask(_UMASK)
 
 
 class DatasetError(RuntimeError):
@@ -64,6 +66,8 @@ def atomic_path(dest: Path) -> Iterator[Path]:
 
     The temporary file lives in the same folder so the final ``os.replace`` is
     atomic: readers see either no file or the complete one, never a partial one.
+    The file gets the permissions a plain ``open(dest, "w")`` would give it (the
+    temporary file is private while it is written).
     """
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
@@ -71,6 +75,7 @@ def atomic_path(dest: Path) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        os.chmod(tmp_path, 0o666 & ~_UMASK)
         os.replace(tmp_path, dest)
     finally:
         tmp_path.unlink(missing_ok=True)
