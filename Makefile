@@ -56,10 +56,12 @@ nbval-%:
 test: setup lint unit notebooks
 
 # The newest releases of Keras and its three backends in a separate environment (build/venv-latest, several GB):
-# every notebook in FAST mode, each on its default backend; writes results/latest.md and results/latest.json.
-# Not part of `make test` or CI (see README): run it when Colab or a backend ships a new release.
+# every notebook in FAST mode on each of LATEST_BACKENDS ("default": each notebook's own; or tensorflow, jax,
+# torch); writes results/latest.md and results/latest.json. Not part of `make test` or CI (see README): run it
+# when Colab or a backend ships a new release, on the backends whose release is newer than the pin.
+LATEST_BACKENDS ?= default
 test-latest: setup
-	$(BIN)/python -m tools.latest $(ARGS)
+	$(BIN)/python -m tools.latest --backends $(LATEST_BACKENDS) $(ARGS)
 
 clean:
 	rm -rf build .pytest_cache

@@ -9,7 +9,7 @@ from tools import latest
 
 def test_the_lane_unpins_exactly_keras_and_the_backends(repo_root):
     text, pins = latest.latest_requirements((repo_root / "requirements.txt").read_text())
-    assert set(pins) == set(latest.NEWEST) and all(pins.values())
+    assert set(latest.NEWEST) <= set(pins) and pins["numpy"] and all(pins.values())
     lines = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
     unpinned = {latest._name(line) for line in lines if "==" not in line}
     assert unpinned == set(latest.NEWEST)

@@ -105,12 +105,17 @@ def test_backends_page_marks_failures_misses_and_load():
     assert "2 CPU core(s)" in text
 
 
-def test_latest_page_lists_versions_and_verdicts():
-    report = {"date": "2026-12-03T10:00:00+00:00", "backend": "jax", "versions": {"keras": "3.16.0"},
-              "pinned": {"keras": "3.15.1"}, "notebooks": {"01_a": "passed", "02_b": "failed: cell [3]: X"}}
+def test_latest_page_lists_versions_and_verdicts_per_backend():
+    report = {"date": "2026-12-03T10:00:00+00:00", "backends": ["default", "torch"], "python": "3.11.7",
+              "versions": {"keras": "3.16.0"}, "pinned": {"keras": "3.15.1"},
+              "notebooks": {"01_a": {"default": "passed", "torch": "passed"},
+                            "02_b": {"default": "passed", "torch": "failed: cell [3]: X | y"}}}
     page = tables.latest_page(report)
-    assert "| keras | 3.16.0 | 3.15.1 |" in page and "| 01_a | passed |" in page
-    assert "| 02_b | failed: cell [3]: X |" in page and "1 of 2 notebook(s) passed." in page
+    assert "| keras | 3.16.0 | 3.15.1 |" in page and "| notebook | default backend | torch |" in page
+    assert "| 01_a | passed | passed |" in page and "| 02_b | passed | failed: cell [3]: X \\| y |" in page
+    assert "each on its default backend (its setup cell's) and on torch" in page
+    assert "Default backend: 2 of 2 notebook(s) passed." in page and "Torch: 1 of 2 notebook(s) passed." in page
+    assert "stopped" not in page and "The lane stopped: pip / failed" in tables.latest_page({**report, "error": "pip\nfailed"})
 
 
 def test_topics_table_comes_from_the_results():

@@ -1,14 +1,16 @@
 """The course on the newest releases of Keras and its three backends (``make test-latest``).
 
-    python -m tools.latest                        # every notebook, FAST mode, each on its default backend
-    python -m tools.latest --backend jax rnn gru  # only some notebooks, all on one backend
+    python -m tools.latest                           # every notebook, FAST mode, each on its default backend
+    python -m tools.latest --backends default torch  # then every notebook again on PyTorch
+    python -m tools.latest rnn gru --backends jax    # only some notebooks, all on JAX
 
 Learners in Colab run whatever Keras, TensorFlow, JAX and PyTorch Colab ships, not the pins of
 ``requirements.txt``. This lane builds a separate virtual environment (``build/venv-latest``) from
 ``requirements.txt`` with Keras and the three backends unpinned and upgraded to their newest releases
 (PyTorch's CPU build where PyTorch's index is reachable, PyPI's CUDA build otherwise; every other package
-stays pinned), runs the notebooks there in FAST mode through the runner, and writes
-the versions it installed and each notebook's verdict to ``results/latest.json`` and ``results/latest.md``.
+stays pinned), runs the notebooks there in FAST mode through the runner (once per backend asked for), and
+writes the versions it installed and each notebook's verdict per backend to ``results/latest.json`` and
+``results/latest.md``.
 The pinned environment (``.venv``) is not touched. pip's own configuration applies as usual: a
 constraint that caps a release caps it here too, and the table shows what was installed.
 """
@@ -41,16 +43,14 @@ def _name(requirement: str) -> str:
 
 
 def latest_requirements(pinned: str) -> tuple[str, dict[str, str]]:
-    """``requirements.txt`` with the :data:`NEWEST` packages unpinned, and their pins (name -> version)."""
+    """``requirements.txt`` with the :data:`NEWEST` packages unpinned, and every pin (name -> version)."""
     lines, pins = [], {}
     for line in pinned.splitlines():
         stripped = line.split("#", 1)[0].strip()
-        if stripped and _name(stripped) in NEWEST:
-            requirement, _, version = stripped.partition("==")
-            pins[_name(stripped)] = version
-            lines.append(requirement)
-        else:
-            lines.append(line)
+        requirement, _, version = stripped.partition("==")
+        if version:
+            pins[_name(stripped)] = version.strip()
+        lines.append(requirement if stripped and _name(stripped) in NEWEST else line)
     missing = set(NEWEST) - set(pins)
     if missing:
         raise ValueError(f"requirements.txt pins none of {sorted(missing)}; the lane upgrades exactly {NEWEST}")
@@ -112,8 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.latest", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("names", nargs="*", help="only notebooks whose names contain these")
-    parser.add_argument("--backend", choices=("default", *BACKENDS), default="default",
-                        help="Keras backend for every notebook (default: each notebook's own, as a learner runs it)")
+    parser.add_argument("--backends", nargs="+", choices=("default", *BACKENDS), default=["default"],
+                        help="run every notebook on each of these (default: each notebook's own, as a learner runs it)")
     parser.add_argument("--venv", type=Path, default=BUILD_DIR / "venv-latest", help="the lane's environment")
     parser.add_argument("--requirements", type=Path, default=ROOT / "requirements.txt")
     parser.add_argument("--results", type=Path, default=RESULTS_DIR, help="where latest.json and latest.md go")
@@ -125,8 +125,9 @@ def main(argv: list[str] | None = None) -> int:
     log = build / "install.log"
     log.write_text("", encoding="utf-8")
     requirements, pins = latest_requirements(args.requirements.read_text(encoding="utf-8"))
-    report = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "backend": args.backend,
-              "python": ".".join(map(str, sys.version_info[:3])), "versions": {}, "pinned": pins, "notebooks": {}}
+    report = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "backends": args.backends,
+              "python": ".".join(map(str, sys.version_info[:3])), "versions": {},
+              "pinned": {name: pins[name] for name in REPORTED if name in pins}, "notebooks": {}}
     print(f"building {args.venv} with the newest {', '.join(NEWEST)} (log: {log}) ...", flush=True)
     try:
         python = build_environment(args.venv, requirements, log)
@@ -139,18 +140,20 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print("installed: " + ", ".join(f"{k} {v}" for k, v in report["versions"].items() if v), flush=True)
 
-    runner = [str(python), "-m", "tools.runner", "--fast", "--quiet", "--build", str(build), "--backend", args.backend,
-              "--timeout", str(args.timeout), *args.names]
-    subprocess.run(runner, cwd=ROOT, check=False)
-    out_dir = build / ("fast" if args.backend == "default" else f"fast-{args.backend}")
-    rows_file = out_dir / "results.json"
-    if not rows_file.exists():
-        report["error"] = f"the runner wrote no results ({rows_file}); see its output above"
-    else:
-        report["notebooks"] = verdicts(json.loads(rows_file.read_text(encoding="utf-8")))
+    for backend in args.backends:
+        runner = [str(python), "-m", "tools.runner", "--fast", "--quiet", "--build", str(build), "--backend", backend,
+                  "--timeout", str(args.timeout), *args.names]
+        subprocess.run(runner, cwd=ROOT, check=False)
+        rows_file = build / ("fast" if backend == "default" else f"fast-{backend}") / "results.json"
+        if not rows_file.exists():
+            report["error"] = f"the runner wrote no results on {backend} ({rows_file}); see its output above"
+            break
+        for name, verdict in verdicts(json.loads(rows_file.read_text(encoding="utf-8"))).items():
+            report["notebooks"].setdefault(name, {})[backend] = verdict
     _write(report, args.results)
     print(f"\n{tables.latest_page(report)}")
-    return 0 if report["notebooks"] and all(v == "passed" for v in report["notebooks"].values()) else 1
+    passed = [v == "passed" for per_backend in report["notebooks"].values() for v in per_backend.values()]
+    return 0 if passed and all(passed) and "error" not in report else 1
 
 
 def _write(report: dict, folder: Path) -> None:

@@ -169,23 +169,30 @@ def backends_page(rows: list[dict], mode: str) -> str:
 
 
 def latest_page(report: dict) -> str:
-    """The newest-releases lane: the versions it installed and each notebook's FAST-mode verdict."""
-    versions = report.get("versions", {})
+    """The newest-releases lane: the versions it installed and each notebook's FAST-mode verdict per backend."""
+    backends = report.get("backends", [])
+    names = {"default": "default backend"}
     lines = ["# The course on the newest releases", "",
              f"`make test-latest` on {report.get('date', '')[:10]}: a separate environment with the newest releases of "
-             "Keras and its three backends (the other packages as pinned where they allow), every notebook run in "
-             f"FAST mode on the {report.get('backend', '')} backend under nbval. The pinned versions in "
-             "`requirements.txt` are what `make test` and CI check.", "",
-             "| package | newest (tested here) | pinned |", "|---|---|---|"]
+             "Keras and its three backends (every other package as pinned), every notebook run in FAST mode by the "
+             f"runner on Python {report.get('python', '')}, "
+             + " and ".join("each on its default backend (its setup cell's)" if b == "default" else f"on {b}"
+                            for b in backends)
+             + ". A notebook passes when it runs to the end with every assertion holding (FAST mode asserts floors, "
+             "not the full-mode goals). The pinned versions in `requirements.txt` are what `make test` and CI check.",
+             "", "| package | newest (installed here) | pinned |", "|---|---|---|"]
     pinned = report.get("pinned", {})
-    lines += [f"| {name} | {version} | {pinned.get(name, '')} |" for name, version in versions.items()]
-    lines += ["", "| notebook | result |", "|---|---|"]
-    for name, verdict in report.get("notebooks", {}).items():
-        lines.append(f"| {name} | {_cell(verdict)} |")
-    passed = sum(1 for v in report.get("notebooks", {}).values() if v == "passed")
-    lines += ["", f"{passed} of {len(report.get('notebooks', {}))} notebook(s) passed."]
+    lines += [f"| {name} | {version} | {pinned.get(name, '')} |" for name, version in report.get("versions", {}).items()]
+    lines += ["", "| notebook | " + " | ".join(names.get(b, b) for b in backends) + " |",
+              "|---|" + "---|" * len(backends)]
+    notebooks = report.get("notebooks", {})
+    for name, verdict in notebooks.items():
+        lines.append(f"| {name} | " + " | ".join(_cell(verdict.get(b, "not run")) for b in backends) + " |")
+    for b in backends:
+        passed = sum(1 for v in notebooks.values() if v.get(b) == "passed")
+        lines += ["", f"{names.get(b, b).capitalize()}: {passed} of {len(notebooks)} notebook(s) passed."]
     if report.get("error"):
-        lines += ["", f"The lane stopped before the notebooks ran: {_one_line(report['error'])}"]
+        lines += ["", f"The lane stopped: {_one_line(report['error'])}"]
     return "\n".join(lines) + "\n"
 
 
