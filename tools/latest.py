@@ -10,7 +10,7 @@ Learners in Colab run whatever Keras, TensorFlow, JAX and PyTorch Colab ships, n
 (PyTorch's CPU build where PyTorch's index is reachable, PyPI's CUDA build otherwise; every other package
 stays pinned), runs the notebooks there in FAST mode through the runner (once per backend asked for), and
 writes the versions it installed and each notebook's verdict per backend to ``results/latest.json`` and
-``results/latest.md``.
+``results/latest.md`` (verdicts on backends not run this time are kept while the versions are the same).
 The pinned environment (``.venv``) is not touched. pip's own configuration applies as usual: a
 constraint that caps a release caps it here too, and the table shows what was installed.
 """
@@ -108,6 +108,23 @@ def verdicts(rows: list[dict]) -> dict[str, str]:
     return out
 
 
+def merged_with_previous(report: dict, path: Path) -> dict:
+    """``report`` plus the previous run's verdicts on other backends, where that run installed the same versions."""
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return report
+    if old.get("versions") != report["versions"] or "error" in report or not isinstance(old.get("backends"), list):
+        return report
+    kept = [b for b in old["backends"] if b not in report["backends"]]
+    dates = {b: old.get("dates", {}).get(b, old.get("date", "")) for b in kept}
+    notebooks = {name: {b: v for b, v in verdict.items() if b in kept} for name, verdict in old["notebooks"].items()}
+    for name, verdict in report["notebooks"].items():
+        notebooks.setdefault(name, {}).update(verdict)
+    return {**report, "backends": kept + report["backends"], "notebooks": notebooks,
+            "dates": {**dates, **dict.fromkeys(report["backends"], report["date"])}}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.latest", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -150,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
             break
         for name, verdict in verdicts(json.loads(rows_file.read_text(encoding="utf-8"))).items():
             report["notebooks"].setdefault(name, {})[backend] = verdict
+    report = merged_with_previous(report, args.results / "latest.json")
     _write(report, args.results)
     print(f"\n{tables.latest_page(report)}")
     passed = [v == "passed" for per_backend in report["notebooks"].values() for v in per_backend.values()]

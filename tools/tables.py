@@ -173,7 +173,7 @@ def latest_page(report: dict) -> str:
     backends = report.get("backends", [])
     names = {"default": "default backend"}
     lines = ["# The course on the newest releases", "",
-             f"`make test-latest` on {report.get('date', '')[:10]}: a separate environment with the newest releases of "
+             f"`make test-latest` on {_dates(report)}: a separate environment with the newest releases of "
              "Keras and its three backends (every other package as pinned), every notebook run in FAST mode by the "
              f"runner on Python {report.get('python', '')}, "
              + " and ".join("each on its default backend (its setup cell's)" if b == "default" else f"on {b}"
@@ -194,6 +194,13 @@ def latest_page(report: dict) -> str:
     if report.get("error"):
         lines += ["", f"The lane stopped: {_one_line(report['error'])}"]
     return "\n".join(lines) + "\n"
+
+
+def _dates(report: dict) -> str:
+    dates = report.get("dates") or {}
+    days = sorted({d[:10] for d in dates.values()} or {report.get("date", "")[:10]})
+    return days[0] if len(days) == 1 else " and ".join(
+        f"{day} ({', '.join(b for b, d in dates.items() if d[:10] == day)})" for day in days)
 
 
 def topics_table(rows: list[dict]) -> str:
