@@ -14,7 +14,7 @@ TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 TORCH_PIN   := $(shell grep -E '^torch==' requirements.txt)
 NBVAL    := --nbval-lax --sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: setup course fast benchmark test lint unit notebooks clean test-latest
+.PHONY: setup course fast benchmark test lint unit notebooks student clean test-latest
 
 setup: $(VENV)/.installed
 
@@ -42,16 +42,28 @@ lint: setup
 unit: setup
 	$(BIN)/python -m pytest tests
 
+# The student edition (notebooks/student/): solutions replaced by stubs, generated from the notebooks.
+student: setup
+	$(BIN)/python -m tools.editions
+
 # The backends run two at a time: a FAST notebook spends most of its time starting a kernel, importing and
 # compiling on one core, so two runs share the two cores of a small machine well. Each backend's log is
 # printed whole when it ends (--output-sync); -k lets the others finish when one fails.
+# The instructor edition runs with COURSE_CHECKS=solutions (an exercise check that fails is an error); the
+# student edition on one backend with COURSE_CHECKS=stubs (every check must say "not attempted", and the
+# notebook must run on past it).
 NB_JOBS ?= 2
+STUDENT_BACKEND ?= jax
 notebooks: setup
-	@$(MAKE) --no-print-directory -k -j$(NB_JOBS) --output-sync=target $(addprefix nbval-,$(BACKENDS))
+	@$(MAKE) --no-print-directory -k -j$(NB_JOBS) --output-sync=target $(addprefix nbval-,$(BACKENDS)) nbval-student
+
+nbval-student:
+	@echo "== student edition, FAST mode, KERAS_BACKEND=$(STUDENT_BACKEND) =="
+	KERAS_BACKEND=$(STUDENT_BACKEND) COURSE_FAST=1 COURSE_CHECKS=stubs $(BIN)/python -m pytest $(NBVAL) notebooks/student
 
 nbval-%:
 	@echo "== notebooks, FAST mode, KERAS_BACKEND=$* =="
-	KERAS_BACKEND=$* COURSE_FAST=1 $(BIN)/python -m pytest $(NBVAL) notebooks
+	KERAS_BACKEND=$* COURSE_FAST=1 COURSE_CHECKS=solutions $(BIN)/python -m pytest $(NBVAL) notebooks/[0-9]*.ipynb
 
 test: setup lint unit notebooks
 

@@ -44,6 +44,9 @@ def test_colab_url_and_badge():
     assert url.startswith("https://colab.research.google.com/github/")
     badge = course.colab_badge("01_ann_churn")
     assert url in badge and badge.startswith("[![Open In Colab]")
+    row = course.badge_row("01_ann_churn")
+    assert row.startswith(badge) and course.student_colab_url("01_ann_churn") in row
+    assert course.student_colab_url("01_ann_churn").endswith("/notebooks/student/01_ann_churn.ipynb")
     assert course.REPO_URL in course.setup_source("01_ann_churn")
 
 
@@ -208,6 +211,7 @@ def test_sync_rewrites_stale_badge_and_setup(tmp_path, capsys):
     assert "updated: 98_stale.ipynb" in capsys.readouterr().out
     nb = nbformat.read(path, as_version=4)
     assert "someone/old-repo" not in nb.cells[0].source and course.REPO in nb.cells[0].source
+    assert nb.cells[0].source.count(course.badge_row("98_stale")) == 1  # the student badge added once
     assert nb.cells[2].source == course.setup_source("98_stale")
     assert course.main([*folder, "sync", "--check"]) == 0
 

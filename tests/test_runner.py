@@ -104,7 +104,7 @@ def test_kernel_env_backend_mode_notebook_and_inline_figures(monkeypatch, tmp_pa
     monkeypatch.setenv("KERAS_BACKEND", "torch")
     env = runner.kernel_env(fast=True, records_file=tmp_path / "r.jsonl", backend="default", notebook="01_x")
     assert "KERAS_BACKEND" not in env and env["MPLBACKEND"] == runner.INLINE_BACKEND and env["COURSE_FAST"] == "1"
-    assert env["COURSE_NOTEBOOK"] == "01_x"
+    assert env["COURSE_NOTEBOOK"] == "01_x" and env["COURSE_CHECKS"] == "solutions"
     env = runner.kernel_env(fast=False, records_file=tmp_path / "r.jsonl", backend="jax")
     assert env["KERAS_BACKEND"] == "jax" and env["COURSE_FAST"] == "0"
     assert env["COURSE_RESULTS_FILE"] == str(tmp_path / "r.jsonl")

@@ -90,7 +90,23 @@ def colab_badge(notebook: str) -> str:
     return f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab_url(notebook)})"
 
 
+STUDENT_BADGE_SVG = "https://img.shields.io/badge/Student_edition-Open_in_Colab-F9AB00?logo=googlecolab"
+
+
+def student_colab_url(notebook: str) -> str:
+    """The student edition (solutions removed; ``python -m tools.editions``) in Colab."""
+    return colab_url(f"student/{notebook}")
+
+
+def badge_row(notebook: str) -> str:
+    """The title cell's badges: this notebook in Colab, and its student edition in Colab."""
+    return f"{colab_badge(notebook)} [![Student edition in Colab]({STUDENT_BADGE_SVG})]({student_colab_url(notebook)})"
+
+
 SETUP_TAG = "setup"
+# The parameters cell (papermill's tag) every notebook starts from; FAST has one reader, utils.fast_mode.
+PARAMETERS_SOURCE = ('from utils import fast_mode\n\nSEED = 42\n'
+                     'FAST = fast_mode()  # COURSE_FAST=1 (CI and quick checks): fewer epochs and less data')
 
 
 def setup_source(notebook: str) -> str:
@@ -132,7 +148,8 @@ keras = import_keras()  # hides TensorFlow's native start-up notices; see utils/
 print(f"Keras {{keras.__version__}} on the {{keras.backend.backend()}} backend")'''
 
 
-_BADGE_RE = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)")
+_BADGE_RE = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)"
+                       r"(?: \[!\[Student edition in Colab\]\([^)]*\)\]\([^)]*\))?")
 
 
 def sync_notebook(path: Path, *, write: bool = True) -> bool:
@@ -141,7 +158,7 @@ def sync_notebook(path: Path, *, write: bool = True) -> bool:
     changed = False
     for cell in nb.cells:
         if cell.cell_type == "markdown" and _BADGE_RE.search(cell.source):
-            new = _BADGE_RE.sub(colab_badge(path.stem).replace("\\", "\\\\"), cell.source)
+            new = _BADGE_RE.sub(badge_row(path.stem).replace("\\", "\\\\"), cell.source, count=1)
             changed |= new != cell.source
             cell.source = new
         if cell.cell_type == "code" and SETUP_TAG in cell.metadata.get("tags", []):
@@ -179,11 +196,10 @@ def new_notebook(name: str, title: str, folder: Path = NOTEBOOK_DIR) -> Path:
     md = nbformat.v4.new_markdown_cell
     code = nbformat.v4.new_code_cell
     cells = [
-        md(f"# {title}\n\n{colab_badge(name)}\n\n*One paragraph: what the learner will build and why it matters.*"),
+        md(f"# {title}\n\n{badge_row(name)}\n\n*One paragraph: what the learner will build and why it matters.*"),
         md("## Learning objectives\n\n- ...\n- ..."),
         code(setup_source(name), metadata={"tags": [SETUP_TAG]}),
-        code('SEED = 42\nFAST = os.environ.get("COURSE_FAST", "0") == "1"  # CI and quick checks: fewer epochs',
-             metadata={"tags": ["parameters"]}),
+        code(PARAMETERS_SOURCE, metadata={"tags": ["parameters"]}),
         code("import numpy as np\n\nfrom utils import record, set_seed\n\nset_seed(SEED)"),
         md("## Theory\n\nEquations in LaTeX, a diagram or plot, and a NumPy check of the computation against Keras."),
         md("## Data"),

@@ -134,6 +134,7 @@ def kernel_env(*, fast: bool, records_file: Path, backend: str, notebook: str = 
     """The environment a notebook's kernel runs in."""
     env = {**os.environ, FAST_ENV: "1" if fast else "0", RESULTS_FILE_ENV: str(records_file), NOTEBOOK_ENV: notebook,
            "TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": INLINE_BACKEND}
+    env.setdefault("COURSE_CHECKS", "solutions")  # the instructor edition: an exercise check that fails stops the run
     if backend == "default":
         env.pop("KERAS_BACKEND", None)  # the notebook's own default (its setup cell) applies
     else:
