@@ -41,6 +41,7 @@ def test_paired_bootstrap_of_identical_models_is_exactly_zero():
     result = paired_bootstrap(y, p, p, roc_auc, n_boot=200)
     assert result.estimate == 0.0 and result.low == 0.0 and result.high == 0.0
     assert result.p_value == 1.0 and not result.significant()
+    assert result.line().endswith("p = 1)")
 
 
 def test_paired_bootstrap_finds_a_clearly_better_model():
@@ -52,7 +53,7 @@ def test_paired_bootstrap_finds_a_clearly_better_model():
     assert result.estimate == pytest.approx(roc_auc_score(y, good) - roc_auc_score(y, noise))
     assert result.low > 0.2 and result.significant()
     assert result.p_value == pytest.approx(2 / 301)  # no resample crosses 0: the smallest p it can report
-    assert "interval" in result.line("good", "noise", "ROC-AUC")
+    assert result.line("good", "noise", "ROC-AUC").endswith("p <= 0.0066)")
 
 
 def test_pairing_makes_a_small_shared_difference_visible():

@@ -64,8 +64,10 @@ class PairedDifference:
 
     def line(self, name_a: str = "A", name_b: str = "B", metric: str = "metric") -> str:
         """One readable line: the difference, its interval and the p-value."""
+        # no resample crossed 0: the bootstrap can only say that p is at most its smallest reportable value
+        p = f"p <= {self.p_value:.2g}" if self.p_value <= 2 / (self.n_boot + 1) else f"p = {self.p_value:.3g}"
         return (f"{name_a} - {name_b}: {metric} {self.estimate:+.4f} "
-                f"({self.confidence:.0%} interval {self.low:+.4f} to {self.high:+.4f}, p = {self.p_value:.3g})")
+                f"({self.confidence:.0%} interval {self.low:+.4f} to {self.high:+.4f}, {p})")
 
 
 def _as_1d(name: str, values) -> np.ndarray:
