@@ -272,7 +272,8 @@ class FreshInterpreters:
             spec = {"out": str(folder), "snippets": mine}
             (folder / "spec.json").write_text(json.dumps(spec), encoding="utf-8")
             env = {k: v for k, v in os.environ.items()
-                   if k not in ("KERAS_BACKEND", "TF_CPP_MIN_LOG_LEVEL", "COURSE_RESULTS_FILE", "COURSE_NOTEBOOK")}
+                   if k not in ("KERAS_BACKEND", "TF_CPP_MIN_LOG_LEVEL", "COURSE_RESULTS_FILE", "COURSE_NOTEBOOK",
+                                "JAX_COMPILATION_CACHE_DIR")}
             if backend != course_default_backend():
                 env["KERAS_BACKEND"] = backend  # the setup cell's override path; the default path runs as it is
             with open(folder / "crash.txt", "wb") as crash:  # what the interpreter prints outside the snippets
