@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from utils.images import load_image, load_image_folder
+from utils.images import augmented_epochs, load_image, load_image_folder
 
 
 def _save(path, array, mode=None):
@@ -66,3 +66,40 @@ def test_errors(tmp_path, folder):
         load_image_folder(tmp_path / "empty", 16)
     with pytest.raises(ValueError, match="positive"):
         load_image_folder(folder, 0)
+
+
+def _stripes(n=6, size=12):
+    """n distinct images (a bright column at a different place in each) and alternating labels."""
+    images = np.zeros((n, size, size, 3), np.uint8)
+    for i in range(n):
+        images[i, :, i + 2] = 200
+    return images, np.arange(n) % 2
+
+
+def test_augmented_epochs_reproducible_and_shuffled():
+    images, labels = _stripes()
+    first = list(augmented_epochs(images, labels, 3, seed=5))
+    again = list(augmented_epochs(images, labels, 3, seed=5))
+    other = list(augmented_epochs(images, labels, 3, seed=6))
+    assert len(first) == 3 and all(x.shape == images.shape and x.dtype == np.uint8 for x, _ in first)
+    for (x1, y1), (x2, y2) in zip(first, again):
+        assert np.array_equal(x1, x2) and np.array_equal(y1, y2)   # the same seed gives the same epochs
+    assert not np.array_equal(first[0][0], first[1][0])            # each epoch is a new draw
+    assert not np.array_equal(first[0][0], other[0][0])            # another seed, other images
+    assert sorted(first[0][1].tolist()) == sorted(labels.tolist())  # a permutation of the labels
+
+
+def test_augmented_epochs_without_augmentation_only_shuffles():
+    images, labels = _stripes()
+    for x, y in augmented_epochs(images, labels, 2, seed=0, augment=None):
+        # each image is unchanged and still carries its own label
+        idx = [int(np.flatnonzero(img[0, :, 0])[0]) - 2 for img in x]
+        assert sorted(idx) == list(range(len(images))) and np.array_equal(labels[idx], y)
+
+
+def test_augmented_epochs_errors():
+    images, labels = _stripes()
+    with pytest.raises(ValueError, match="labels"):
+        next(augmented_epochs(images, labels[:3], 1, seed=0))
+    with pytest.raises(ValueError, match="epochs"):
+        next(augmented_epochs(images, labels, 0, seed=0))

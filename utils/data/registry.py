@@ -191,6 +191,20 @@ DATASETS: dict[str, Dataset] = {
                    "was verified. From any other copy (a mirror, a repacked archive) only the manifest's "
                    "files are kept, with a warning."),
         ),
+        Dataset(
+            # Pretrained weights are fetched and verified like a dataset. The SHA-256 is the one Keras itself
+            # pins for this file (keras/src/applications/convnext.py, WEIGHTS_HASHES["convnext_tiny"][1],
+            # checked by keras.utils.get_file whenever ConvNeXtTiny(weights="imagenet") downloads it).
+            name="convnext_tiny_imagenet",
+            title="ConvNeXt-Tiny ImageNet-1k weights without the classification head (Keras applications)",
+            sources=(Source("https://storage.googleapis.com/tensorflow/keras-applications/convnext/"
+                            "convnext_tiny_notop.h5", target="convnext_tiny_notop.h5"),),
+            mirror_dir="pretrained/convnext_tiny",
+            homepage="https://keras.io/api/applications/convnext/",
+            licence="MIT (the original ConvNeXt weights, facebookresearch/ConvNeXt), converted by the Keras team.",
+            citation="Liu, Z. et al. (2022). A ConvNet for the 2020s. CVPR.",
+            notes="Load with keras.applications.ConvNeXtTiny(include_top=False, weights=<path of the file>).",
+        ),
     ]
 }
 
