@@ -1,7 +1,7 @@
 """NumPy reference implementations that the lessons check Keras layers against.
 
 Each is explained in the first notebook that uses it (that notebook prints its source) and imported by
-the later ones: ``sigmoid`` and ``lstm_step`` in 04_lstm, ``softmax`` in 10_transformer,
+the later ones: ``sigmoid`` in 01_ann_churn, ``lstm_step`` in 04_lstm, ``softmax`` in 10_transformer,
 ``log_normal_pdf`` in 08_autoencoders.
 """
 
