@@ -34,8 +34,13 @@ def plot_history(history, metrics: Sequence[str] = ("loss",), *, title: str | No
 
 
 def image_grid(images: np.ndarray, titles: Sequence[str] | None = None, *, ncols: int = 8,
-               size: float = 1.4, cmap: str | None = None):
-    """Show images (``(n, h, w)`` or ``(n, h, w, c)``, floats in [0, 1] or uint8) in a grid."""
+               size: float = 1.4, cmap: str | None = None, **imshow_kwargs):
+    """Show images (``(n, h, w)`` or ``(n, h, w, c)``, floats in [0, 1] or uint8) in a grid.
+
+    Further keyword arguments go to every ``imshow`` call: ``vmin=0, vmax=1`` draws all images on one
+    grey scale (by default each is stretched to its own range), ``interpolation="nearest"`` keeps
+    pixels crisp and the stored figure small.
+    """
     images = np.asarray(images)
     if images.ndim not in (3, 4):
         raise ValueError(f"images must have shape (n, h, w) or (n, h, w, c); got {images.shape}")
@@ -51,7 +56,7 @@ def image_grid(images: np.ndarray, titles: Sequence[str] | None = None, *, ncols
             img = images[i]
             if img.ndim == 3 and img.shape[-1] == 1:
                 img = img[..., 0]
-            ax.imshow(img, cmap=cmap or ("gray" if img.ndim == 2 else None))
+            ax.imshow(img, cmap=cmap or ("gray" if img.ndim == 2 else None), **imshow_kwargs)
             if titles is not None:
                 ax.set_title(titles[i], fontsize=8)
     fig.tight_layout()
