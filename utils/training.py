@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 import time
 
 import keras
@@ -37,3 +38,28 @@ class EpochLogger(keras.callbacks.Callback):
     def on_train_end(self, logs=None):
         if getattr(self.model, "stop_training", False):
             print("stopped early")
+
+
+class EpochCPUTimes(keras.callbacks.Callback):
+    """Record the process CPU seconds of every epoch in ``seconds`` (a list, one entry per epoch).
+
+    CPU time rather than wall time: on a shared machine it is far less disturbed by other work.
+    The first epoch includes compiling the training step; :meth:`steady` leaves it out.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.seconds: list[float] = []
+        self._start = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.process_time()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.process_time() - self._start)
+
+    def steady(self) -> float:
+        """Median CPU seconds per epoch after the first (the first alone if there is only one)."""
+        if not self.seconds:
+            raise ValueError("no epoch was timed: pass this callback to fit() and train at least one epoch")
+        return float(statistics.median(self.seconds[1:] or self.seconds))
