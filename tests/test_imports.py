@@ -1,11 +1,11 @@
-"""The two packages' import graph: tools imports utils, never the other way; no cycles; the temporary
-re-exports that keep the notebooks' old import paths and commands working."""
+"""The two packages' import graph: tools imports utils, never the other way; no cycles; notebooks import
+utils only."""
 
 from __future__ import annotations
 
 import ast
-import subprocess
-import sys
+import importlib.util
+import re
 from pathlib import Path
 
 import pytest
@@ -75,26 +75,15 @@ def test_no_import_cycles(repo_root):
             visit(module, [])
 
 
-def test_old_import_paths_still_work():
-    """Re-exports for notebooks written before utils.data became a package (to go once they are updated)."""
-    import utils.data.download
-    import utils.data.loaders
-    from utils.data import cache_root
-    from utils.datasets import FASHION_MNIST_CLASSES, imdb_dir, load_churn
-    from utils.download import DatasetNotAvailableError, download
+def test_notebooks_import_utils_and_never_tools(repo_root):
+    """Notebooks (both editions) import the learners' package only, by its current module paths."""
+    import nbformat
 
-    assert load_churn is utils.data.loaders.load_churn and imdb_dir is utils.data.loaders.imdb_dir
-    assert FASHION_MNIST_CLASSES is utils.data.loaders.FASHION_MNIST_CLASSES
-    assert download is utils.data.download.download
-    assert DatasetNotAvailableError is utils.data.download.DatasetNotAvailableError
-    assert callable(cache_root)
-
-
-def test_old_commands_still_run_the_tools(repo_root):
-    """`python -m utils.runner` and the others run the tools until every command names them (started together)."""
-    procs = {name: subprocess.Popen([sys.executable, "-m", f"utils.{name}", "--help"], cwd=repo_root, text=True,
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-             for name in ("runner", "nbcheck", "course")}
-    for name, proc in procs.items():
-        out, err = proc.communicate(timeout=60)
-        assert proc.returncode == 0 and f"python -m tools.{name}" in out, err
+    paths = sorted((repo_root / "notebooks").rglob("*.ipynb"))
+    assert paths
+    for path in paths:
+        code = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
+        assert not re.search(r"^\s*(from|import)\s+tools\b", code, re.MULTILINE), f"{path.name} imports tools"
+        for module in re.findall(r"^\s*from\s+(utils[\w.]*)\s+import", code, re.MULTILINE):
+            spec = importlib.util.find_spec(module)
+            assert spec is not None, f"{path.name} imports {module}, which does not exist"

@@ -4,12 +4,15 @@
   (:mod:`utils.reproducibility`), ``import_keras`` (:mod:`utils.startup`, used by every setup cell);
 * ``utils.data``: the datasets: sources and checksums (``registry``), verified fetching into the
   cache (``cache``), downloads and archives (``download``) and one loader per dataset (``loaders``);
+* ``exercises``: the self-checks of the notebooks' exercises (one module per topic);
+* ``reference``: the NumPy references the lessons check Keras layers against;
 * lesson helpers: ``plots``, ``training`` (compact epoch logs), ``backend`` (gradients outside
-  ``fit`` on every backend), ``devices`` (several devices), ``rnn_speed`` (per-backend speed settings
-  for small recurrent models), ``sequences``, ``images``, ``movielens``, ``lstm_cells``.
+  ``fit`` on every backend), ``devices`` and ``multiworker`` (several devices and processes),
+  ``rnn_speed`` (per-backend speed settings for small recurrent models), ``sequences``, ``images``,
+  ``movielens``, ``lstm_cells``, ``forecasting``, ``adding_problem``, ``paired_tests``, ``pca``,
+  ``generative``, ``gan``, ``text``, ``selection``, ``cnn_training``, ``transfer``.
 
-``utils.datasets`` and ``utils.download`` re-export ``utils.data.loaders`` and ``utils.data.download``
-for notebooks written before the data layer became a package. The maintainers' tooling (runner,
+The maintainers' tooling (runner,
 benchmark, stored-output checks, setup-cell generator, results tables) is the ``tools`` package,
 which imports from here and never the other way round.
 """

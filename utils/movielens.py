@@ -1,6 +1,6 @@
 """MovieLens 100K helpers shared by the RBM and autoencoder notebooks.
 
-The loaders in :mod:`utils.datasets` return ratings as long tables
+The loaders in :mod:`utils.data.loaders` return ratings as long tables
 (``user, item, rating, timestamp``). The recommenders need a dense
 users × movies matrix instead, plus the metrics of the classic course.
 User and item ids are 1-based in the files; row ``u - 1`` and column

@@ -29,7 +29,7 @@ def read_reviews(folder: Path, per_class: int | None, rng: np.random.Generator) 
         files = sorted((Path(folder) / name).glob("*.txt"))
         if not files:
             raise FileNotFoundError(f"no review files in {Path(folder) / name}: expected the aclImdb layout "
-                                    f"{{train,test}}/{{neg,pos}}/*.txt (use utils.datasets.imdb_dir() for the folder)")
+                                    f"{{train,test}}/{{neg,pos}}/*.txt (use utils.data.loaders.imdb_dir() for the folder)")
         if per_class is not None and len(files) > per_class:
             files = [files[i] for i in np.sort(rng.choice(len(files), per_class, replace=False))]
         texts += [f.read_text(encoding="utf-8") for f in files]
