@@ -38,6 +38,7 @@ benchmark: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/python -m tools.course sync --check
+	$(BIN)/python -m tools.tables readme --check
 
 unit: setup
 	$(BIN)/python -m pytest tests

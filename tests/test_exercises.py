@@ -169,3 +169,26 @@ def test_check_mode_reports_stale_and_orphaned_student_notebooks(tmp_path):
     assert [p.name for p in editions.build(tmp_path, check=True)] == ["05_gone.ipynb"]
     editions.build(tmp_path)
     assert not (tmp_path / "student" / "05_gone.ipynb").exists()
+
+
+# --- the committed editions ------------------------------------------------------------------------------
+
+CHECK_ID = re.compile(r'^\s*check\(\s*"(\d\d\.\d+)"', re.MULTILINE)
+
+
+def test_committed_student_edition_is_up_to_date():
+    stale = editions.build(check=True)
+    assert not stale, f"out of date: {[p.name for p in stale]}; run `make student` and commit notebooks/student/"
+    student = sorted(p.name for p in (editions.NOTEBOOKS / editions.STUDENT_DIR).glob("*.ipynb"))
+    assert student == [p.name for p in editions.topic_notebooks()] and len(student) == 12
+
+
+@pytest.mark.parametrize("path", editions.topic_notebooks(), ids=lambda p: p.stem)
+def test_each_notebook_has_at_least_three_self_checking_exercises(path):
+    nb = nbformat.read(path, as_version=4)
+    ids = {m for c in nb.cells if c.cell_type == "code" for m in CHECK_ID.findall(c.source)}
+    assert len(ids) >= 3, f"{path.name}: self-checking exercises {sorted(ids)}; the course asks for at least three"
+    assert all(i.startswith(path.stem[:2] + ".") for i in ids), f"{path.name}: check ids {sorted(ids)}"
+    student = nbformat.read(path.parent / editions.STUDENT_DIR / path.name, as_version=4)
+    stubbed = "\n".join(c.source for c in student.cells if c.cell_type == "code")
+    assert stubbed.count("raise NotImplementedError()") >= len(ids), f"{path.name}: a solution was not replaced"
