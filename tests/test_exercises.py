@@ -192,3 +192,12 @@ def test_each_notebook_has_at_least_three_self_checking_exercises(path):
     student = nbformat.read(path.parent / editions.STUDENT_DIR / path.name, as_version=4)
     stubbed = "\n".join(c.source for c in student.cells if c.cell_type == "code")
     assert stubbed.count("raise NotImplementedError()") >= len(ids), f"{path.name}: a solution was not replaced"
+
+
+def test_finite_array_says_what_is_wrong():
+    from utils.exercises import finite_array
+
+    assert finite_array([[1, 2]], (1, 2), "x").dtype == "float64"
+    for value, message in [("abc", "array of numbers"), ([1, 2, 3], r"shape \(1, 2\)"), ([[1, float("nan")]], "NaN")]:
+        with pytest.raises(NotYet, match=message):
+            finite_array(value, (1, 2), "x")

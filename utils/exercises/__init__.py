@@ -25,6 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 MODE_ENV = "COURSE_CHECKS"
 MODES = ("learn", "solutions", "stubs")
 
@@ -184,5 +186,18 @@ def close(value: Any, expected: float, *, rel: float = 0.0, abs_: float = 0.0, w
         raise NotYet(f"{what} is not right yet: {hint}")
 
 
+def finite_array(value: Any, shape: tuple[int, ...], what: str) -> np.ndarray:
+    """``value`` as a finite float64 array of ``shape``, or :class:`NotYet` saying what is wrong with it."""
+    try:
+        a = np.asarray(value, dtype="float64")
+    except (TypeError, ValueError):
+        raise NotYet(f"{what} should be an array of numbers, got {type(value).__name__}") from None
+    if a.shape != shape:
+        raise NotYet(f"{what} should have shape {shape}, got {a.shape}")
+    if not np.all(np.isfinite(a)):
+        raise NotYet(f"{what} holds NaN or infinite values")
+    return a
+
+
 __all__ = ["NotAttempted", "NotYet", "Verdict", "all_exercises", "call", "check", "close", "exercise",
-           "is_stub", "mode", "registered"]
+           "finite_array", "is_stub", "mode", "registered"]

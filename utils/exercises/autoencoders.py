@@ -5,20 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..reference import sigmoid
-from . import NotYet, call, exercise
-
-
-def _array(value, shape: tuple[int, ...], what: str) -> np.ndarray:
-    """``value`` as a finite float64 array of ``shape``, or :class:`NotYet` saying what is wrong."""
-    try:
-        a = np.asarray(value, dtype="float64")
-    except (TypeError, ValueError):
-        raise NotYet(f"{what} should be an array of numbers, got {type(value).__name__}") from None
-    if a.shape != shape:
-        raise NotYet(f"{what} should have shape {shape}, got {a.shape}")
-    if not np.all(np.isfinite(a)):
-        raise NotYet(f"{what} holds NaN or infinite values")
-    return a
+from . import NotYet, call, exercise, finite_array
 
 
 @exercise("08.1", "the gradients of squared error and of cross-entropy with respect to a sigmoid output's logit")
@@ -31,7 +18,7 @@ def logit_gradients(answer, **_) -> None:
         s = sigmoid(a)
         expected = (2 * (s - x) * s * (1 - s), s - x)
         for name, g, e in zip(("squared error", "cross-entropy"), got, expected):
-            g = _array(g, a.shape, f"the gradient of the {name}")
+            g = finite_array(g, a.shape, f"the gradient of the {name}")
             if not np.allclose(g, e, rtol=1e-5, atol=1e-9):
                 raise NotYet(f"the gradient of the {name} is not right yet (target x = {x:g}): differentiate with "
                              "respect to the logit a through x_hat = sigmoid(a), and compare with a finite difference")
@@ -81,7 +68,7 @@ def tied_autoencoder(answer, *, x) -> None:
 @exercise("08.6", "masking noise rescaled as Dropout does it")
 def rescaled_masking(answer, *, x, rate: float) -> None:
     x = np.asarray(x, dtype="float64")
-    got = _array(call(answer, x.copy(), rate, np.random.default_rng(0)), x.shape, "the corrupted images")
+    got = finite_array(call(answer, x.copy(), rate, np.random.default_rng(0)), x.shape, "the corrupted images")
     lit = x != 0
     if np.any(got[~lit] != 0):
         raise NotYet("a pixel that is zero in the input must stay zero")
@@ -102,7 +89,7 @@ def tanh_penalty(answer, **_) -> None:
     eps = 1e-6
     for n, d, k in ((4, 6, 3), (3, 10, 5)):
         x, W, b = rng.normal(size=(n, d)), 0.5 * rng.normal(size=(d, k)), rng.normal(size=k)
-        got = _array(call(answer, x.copy(), W.copy(), b.copy()), (n,), "the penalty (one number per example)")
+        got = finite_array(call(answer, x.copy(), W.copy(), b.copy()), (n,), "the penalty (one number per example)")
         numeric = np.array([  # ||J||_F^2 with J[i, j] = d h_j / d x_i by central differences
             np.sum(np.stack([(np.tanh((x0 + eps * e) @ W + b) - np.tanh((x0 - eps * e) @ W + b)) / (2 * eps)
                              for e in np.eye(d)]) ** 2) for x0 in x])

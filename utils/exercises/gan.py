@@ -4,20 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import NotYet, call, exercise
-
-
-def _array(value, shape: tuple[int, ...], what: str) -> np.ndarray:
-    """``value`` as a finite float64 array of ``shape``, or :class:`NotYet` saying what is wrong."""
-    try:
-        a = np.asarray(value, dtype="float64")
-    except (TypeError, ValueError):
-        raise NotYet(f"{what} should be an array of numbers, got {type(value).__name__}") from None
-    if a.shape != shape:
-        raise NotYet(f"{what} should have shape {shape}, got {a.shape}")
-    if not np.all(np.isfinite(a)):
-        raise NotYet(f"{what} holds NaN or infinite values")
-    return a
+from . import NotYet, call, exercise, finite_array
 
 
 def _best_d_on_a_grid(p: np.ndarray, q: np.ndarray, real_target: float, fake_target: float) -> np.ndarray:
@@ -40,7 +27,7 @@ def smoothed_optimal_discriminator(answer, *, p_data=None, p_g=None) -> None:
         cases.append((np.asarray(p_data, "float64")[::step], np.asarray(p_g, "float64")[::step]))
     for real_target, fake_target in ((1.0, 0.0), (0.9, 0.0), (0.9, 0.1)):
         for p, q in cases:
-            got = _array(call(answer, p.copy(), q.copy(), real_target, fake_target), p.shape,
+            got = finite_array(call(answer, p.copy(), q.copy(), real_target, fake_target), p.shape,
                          f"D*(x) with targets {real_target:g} and {fake_target:g}")
             kept = np.flatnonzero((p + q) > 1e-6)  # where both densities vanish every D is optimal
             kept = kept[np.linspace(0, len(kept) - 1, min(60, len(kept))).astype(int)]
