@@ -4,6 +4,7 @@ utils only."""
 from __future__ import annotations
 
 import ast
+import importlib
 import importlib.util
 import re
 from pathlib import Path
@@ -84,6 +85,10 @@ def test_notebooks_import_utils_and_never_tools(repo_root):
     for path in paths:
         code = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
         assert not re.search(r"^\s*(from|import)\s+tools\b", code, re.MULTILINE), f"{path.name} imports tools"
-        for module in re.findall(r"^\s*from\s+(utils[\w.]*)\s+import", code, re.MULTILINE):
+        for module, names in re.findall(r"^\s*from\s+(utils[\w.]*)\s+import\s+([\w ,]+)", code, re.MULTILINE):
             spec = importlib.util.find_spec(module)
             assert spec is not None, f"{path.name} imports {module}, which does not exist"
+            imported = importlib.import_module(module)
+            for name in (n.split(" as ")[0].strip() for n in names.split(",") if n.strip()):
+                found = hasattr(imported, name) or importlib.util.find_spec(f"{module}.{name}") is not None
+                assert found, f"{path.name}: `from {module} import {name}`, which {module} does not have"
