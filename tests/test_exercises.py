@@ -99,6 +99,18 @@ def _wrong_answer_cases():
     return cases
 
 
+@pytest.mark.parametrize(("exercise_id", "case"), [pytest.param(i, c, id=i) for i, c in _wrong_answer_cases()])
+def test_each_wrong_answer_is_not_yet_and_a_stub_is_not_attempted(exercise_id, case, monkeypatch):
+    monkeypatch.delenv("COURSE_CHECKS", raising=False)
+    context, wrong = case
+    assert check(exercise_id, wrong, **context()).status == "not yet"
+
+    def stub(*args, **kwargs):
+        raise NotImplementedError()
+
+    assert check(exercise_id, stub, **context()).status == "not attempted"
+
+
 def test_every_registered_exercise_has_an_injected_wrong_answer():
     registered = {i for i in exercises.all_exercises() if not i.endswith(".99")}
     injected = {exercise_id for exercise_id, _ in _wrong_answer_cases()}

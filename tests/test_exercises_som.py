@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from minisom import MiniSom
 
 from utils.exercises import check
@@ -25,25 +24,13 @@ def _farthest_but_too_many(som, data, share):
     return distance >= np.quantile(distance, 1 - 2 * share)
 
 
-# Exercise id -> (context for check(), a plausible wrong answer).
+# Exercise id -> (context for check(), a plausible wrong answer); tests/test_exercises.py injects each.
 WRONG = {
     "06.1": (dict, lambda fraction, total: fraction * total / 2),  # forgot to invert the decay
     "06.2": (lambda: {"data": _data(), "seed": 0, "n_iter": 300},
              lambda data, seed, n_iter: _trained("rectangular")),  # the rectangular map
     "06.3": (lambda: {"som": _trained(), "data": _data()}, _farthest_but_too_many),
 }
-
-
-@pytest.mark.parametrize("exercise_id", sorted(WRONG))
-def test_wrong_answer_is_not_yet_and_stub_is_not_attempted(exercise_id, monkeypatch):
-    monkeypatch.delenv("COURSE_CHECKS", raising=False)
-    context, wrong = WRONG[exercise_id]
-    assert check(exercise_id, wrong, **context()).status == "not yet"
-
-    def stub(*args, **kwargs):
-        raise NotImplementedError()
-
-    assert check(exercise_id, stub, **context()).status == "not attempted"
 
 
 def test_qe_flags_check_refuses_the_wrong_customers():
