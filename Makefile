@@ -14,7 +14,7 @@ TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 TORCH_PIN   := $(shell grep -E '^torch==' requirements.txt)
 NBVAL    := --nbval-lax --sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: setup course fast benchmark test lint unit notebooks student clean test-latest
+.PHONY: setup course fast benchmark test lint unit process-tests lanes notebooks student clean test-latest
 
 setup: $(VENV)/.installed
 
@@ -40,8 +40,14 @@ lint: setup
 	$(BIN)/python -m tools.course sync --check
 	$(BIN)/python -m tools.tables readme --check
 
+# The unit tests run in this process; the tests marked "processes" start Jupyter kernels, fresh interpreters that
+# import Keras, logical devices and two-process training (seconds each), and run as a lane beside the notebooks.
 unit: setup
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest -m "not processes" tests
+
+process-tests: setup
+	@echo "== tests that start processes =="
+	$(BIN)/python -m pytest -m processes tests
 
 # The student edition (notebooks/student/): solutions replaced by stubs, generated from the notebooks.
 student: setup
@@ -58,6 +64,10 @@ STUDENT_BACKEND ?= jax
 notebooks: setup
 	@$(MAKE) --no-print-directory -k -j$(NB_JOBS) --output-sync=target $(addprefix nbval-,$(BACKENDS)) nbval-student
 
+lanes: setup
+	@$(MAKE) --no-print-directory -k -j$(NB_JOBS) --output-sync=target process-tests $(addprefix nbval-,$(BACKENDS)) \
+	  nbval-student
+
 nbval-student:
 	@echo "== student edition, FAST mode, KERAS_BACKEND=$(STUDENT_BACKEND) =="
 	KERAS_BACKEND=$(STUDENT_BACKEND) COURSE_FAST=1 COURSE_CHECKS=stubs $(BIN)/python -m pytest $(NBVAL) notebooks/student
@@ -66,7 +76,7 @@ nbval-%:
 	@echo "== notebooks, FAST mode, KERAS_BACKEND=$* =="
 	KERAS_BACKEND=$* COURSE_FAST=1 COURSE_CHECKS=solutions $(BIN)/python -m pytest $(NBVAL) notebooks/[0-9]*.ipynb
 
-test: setup lint unit notebooks
+test: setup lint unit lanes
 
 # The newest releases of Keras and its three backends in a separate environment (build/venv-latest, several GB):
 # every notebook in FAST mode on each of LATEST_BACKENDS ("default": each notebook's own; or tensorflow, jax,

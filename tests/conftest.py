@@ -70,7 +70,8 @@ def http_server() -> Callable[[dict], str]:
 
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         server.daemon_threads = True
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        # a short poll lets shutdown() return at once instead of after the default half second
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
         thread.start()
         servers.append((server, thread))
         return f"http://127.0.0.1:{server.server_address[1]}"
@@ -312,6 +313,14 @@ def course_default_backend() -> str:
 
 
 _FRESH: dict[str, FreshInterpreters] = {}
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m selects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that waits for the fresh interpreters starts processes."""
+    for item in items:
+        if "fresh" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.processes)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import nbformat
+import pytest
 
 from tools import benchmark
 
@@ -14,6 +15,7 @@ def _row(nb, backend, seconds):
             "missed": [], "date": "2026-12-01T10:00:00+00:00", "load": 0.1, "cpus": 2}
 
 
+@pytest.mark.processes
 def test_benchmark_runs_each_backend_and_keeps_other_rows(tmp_path, repo_root):
     folder = tmp_path / "notebooks"
     folder.mkdir()

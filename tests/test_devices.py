@@ -10,7 +10,9 @@ import textwrap
 
 import pytest
 
-INSTALLED = [b for b in ("tensorflow", "jax", "torch") if importlib.util.find_spec(b) is not None]
+from utils.startup import BACKENDS, XLA_HOST_FLAG
+
+INSTALLED = [b for b in BACKENDS if importlib.util.find_spec(b) is not None]
 
 # On each engine: the pattern the lesson used to teach (model built in the scope, trained after it with
 # train_on_batch) computes the whole batch on every device, and the split check catches it, although its weights
@@ -76,12 +78,13 @@ def _run(backend: str, code: str, *, xla_devices: int | None = 4) -> subprocess.
     env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
     env.pop("XLA_FLAGS", None)
     if xla_devices:
-        env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={xla_devices}"
+        env["XLA_FLAGS"] = f"{XLA_HOST_FLAG}={xla_devices}"
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     return subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, timeout=300)
 
 
 @pytest.mark.parametrize("backend", [b for b in ("tensorflow", "jax") if b in INSTALLED])
+@pytest.mark.processes
 def test_split_check_fails_on_the_old_pattern_and_passes_inside_the_scope(backend):
     result = _run(backend, STEP)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -93,6 +96,7 @@ def test_split_check_fails_on_the_old_pattern_and_passes_inside_the_scope(backen
 
 
 @pytest.mark.skipif("jax" not in INSTALLED, reason="jax is not installed")
+@pytest.mark.processes
 def test_model_parallel_splits_the_batch_and_a_kernel_on_jax():
     code = textwrap.dedent("""
         import numpy as np
@@ -123,6 +127,7 @@ def test_model_parallel_splits_the_batch_and_a_kernel_on_jax():
 
 
 @pytest.mark.skipif("jax" not in INSTALLED, reason="jax is not installed")
+@pytest.mark.processes
 def test_jax_without_the_xla_flag_says_how_to_get_devices():
     code = textwrap.dedent("""
         from utils.startup import import_keras
@@ -140,6 +145,7 @@ def test_jax_without_the_xla_flag_says_how_to_get_devices():
 
 
 @pytest.mark.skipif("tensorflow" not in INSTALLED, reason="tensorflow is not installed")
+@pytest.mark.processes
 def test_tensorflow_cannot_be_split_after_it_started():
     code = textwrap.dedent("""
         from utils.startup import import_keras
@@ -158,6 +164,7 @@ def test_tensorflow_cannot_be_split_after_it_started():
 
 
 @pytest.mark.skipif("torch" not in INSTALLED, reason="torch is not installed")
+@pytest.mark.processes
 def test_torch_runs_on_one_device_and_refuses_several():
     code = textwrap.dedent("""
         import numpy as np
@@ -206,6 +213,7 @@ def test_batch_split_error_names_what_was_measured():
 
 
 @pytest.mark.skipif("jax" not in INSTALLED, reason="jax is not installed")
+@pytest.mark.processes
 def test_several_jax_devices_make_the_batch_end_callbacks_synchronous():
     code = textwrap.dedent("""
         from utils.startup import import_keras

@@ -88,6 +88,7 @@ ENGINES = [e for e in ("jax", "tensorflow") if importlib.util.find_spec(e) is no
 
 
 @pytest.mark.skipif(not ENGINES, reason="neither jax nor tensorflow is installed")
+@pytest.mark.processes
 def test_two_processes_take_the_steps_of_one(tmp_path):
     """The slow one: 2 workers + 1 reference per engine, a few steps of a small network."""
     code = textwrap.dedent(f"""

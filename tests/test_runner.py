@@ -150,6 +150,7 @@ FAILURE = ('class DatasetNotAvailableError(RuntimeError):\n    pass\n'
            '  - https://example.org/x.zip (offline)\\nTo fix, connect and run again.")')
 
 
+@pytest.mark.processes
 def test_runner_executes_notebooks_and_reports_failures(tmp_path, monkeypatch, repo_root, capfd):
     """Two notebook executions: one records metrics, one raises; --refresh stores only the good one."""
     folder, build, results = tmp_path / "notebooks", tmp_path / "build", tmp_path / "results"
@@ -158,7 +159,7 @@ def test_runner_executes_notebooks_and_reports_failures(tmp_path, monkeypatch, r
     monkeypatch.setenv("COURSE_FAST", "sentinel")
     good, bad = folder / "t.ipynb", folder / "boom.ipynb"
     _write_notebook(good, repo_root,
-                    "print('prefix:', sys.prefix)\nfrom utils import record\nrecord('t', 'm', 1.0, 0.5)\n"
+                    "print('prefix:', sys.prefix)\nfrom utils import record\nrecord('m', 1.0, 0.5)\n"
                     "record('m2', 2.0, goal=3.0)\n"
                     "import matplotlib.pyplot as plt\nplt.plot([0, 1])\nplt.show()")
     monkeypatch.setenv("MPLBACKEND", "Agg")  # as CI exports it: figures must still be stored
@@ -183,10 +184,10 @@ def test_runner_executes_notebooks_and_reports_failures(tmp_path, monkeypatch, r
     assert "t · m = 1 (goal ≥ 0.5: met, full" in out and "t · m2 = 2 (goal ≥ 3: MISSED, full" in out
     rows = json.loads((build / "full" / "results.json").read_text(encoding="utf-8"))
     assert [(r["notebook"], r["metric"]) for r in rows] == [("t", "m"), ("t", "m2"), ("boom", "FAILED")]
-    good_row, new_form, bad_row = rows
+    good_row, new_form, bad_row = rows  # the notebook's name comes from the runner
     assert good_row["value"] == 1.0 and good_row["goal"] == 0.5 and good_row["met"] is True
     assert good_row["mode"] == "full" and isinstance(good_row["seconds"], float) and good_row["seconds"] > 0
-    assert new_form["mode"] == "full" and new_form["met"] is False  # record(metric, value, goal=...) from the runner
+    assert new_form["mode"] == "full" and new_form["met"] is False  # the mode comes from the runner
     assert bad_row["metric"] == "FAILED" and bad_row["met"] is False and bad_row["value"] is None
     assert bad_row["error"].startswith("cell [") and "https://example.org/x.zip" in bad_row["error"]
     table = (build / "full" / "results.md").read_text(encoding="utf-8")
@@ -218,6 +219,7 @@ def test_runner_executes_notebooks_and_reports_failures(tmp_path, monkeypatch, r
     assert bad.read_bytes() == bad_before
 
 
+@pytest.mark.processes
 def test_ctrl_c_stops_the_run_and_leaves_results_alone(tmp_path, repo_root):
     """A real SIGINT to the runner's process group, as a terminal's Ctrl-C sends it, while a cell runs."""
     folder, build, results = tmp_path / "notebooks", tmp_path / "build", tmp_path / "results"
