@@ -24,7 +24,7 @@ def test_a_clean_notebook_passes():
     cells = [
         new_code_cell("import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()",
                       outputs=[new_output("display_data", data=PNG)]),
-        new_code_cell("acc = 0.9\nrecord(NB, 'acc', acc, 0.8)\nassert acc >= 0.8",
+        new_code_cell("acc = 0.9\nrecord('acc', acc, 0.8)\nassert acc >= 0.8",
                       outputs=[new_output("stream", name="stdout", text="nb · acc = 0.9 (goal ≥ 0.8: met)\n")]),
         new_code_cell("def helper():\n    plt.plot([1])\n"),  # defines, does not draw
     ]
@@ -130,13 +130,13 @@ def test_printed_words_about_errors_are_not_error_messages(text):
 
 
 def test_a_recorded_goal_needs_an_assert():
-    no_assert = new_code_cell("record(NB, 'acc', acc, 0.8, fast=FAST)")
+    no_assert = new_code_cell("record('acc', acc, 0.8)")
     assert any("no assert" in p for p in _problems(no_assert))
-    assert_before = new_code_cell("assert acc > 0\nrecord(NB, 'acc', acc, goal=0.8)")
+    assert_before = new_code_cell("assert acc > 0\nrecord('acc', acc, goal=0.8)")
     assert any("no assert" in p for p in _problems(assert_before))
     next_cell = new_code_cell("assert acc >= (0.6 if FAST else 0.8)")
     assert _problems(no_assert, next_cell) == []
-    no_goal = new_code_cell("record(NB, 'baseline', b, None)\nrecord(NB, 'time', t)")
+    no_goal = new_code_cell("record('baseline', b, None)\nrecord('time', t)")
     assert _problems(no_goal) == []
 
 

@@ -54,10 +54,13 @@ def test_line_as_dict_and_back():
 def test_record_appends_json_lines_and_prints(tmp_path, monkeypatch, capsys):
     target = tmp_path / "sub" / "records.jsonl"
     monkeypatch.setenv("COURSE_RESULTS_FILE", str(target))
-    r1 = record("01_ann", "accuracy", 0.87, 0.85)
+    monkeypatch.setenv("COURSE_NOTEBOOK", "01_ann")
+    monkeypatch.delenv("COURSE_FAST", raising=False)
+    r1 = record("accuracy", 0.87, 0.85)
     out1 = capsys.readouterr().out
     assert "01_ann" in out1 and "accuracy" in out1 and "met" in out1 and "MISSED" not in out1
-    r2 = record("01_ann", "loss", 0.5, 0.3, higher_is_better=False, fast=True)
+    monkeypatch.setenv("COURSE_FAST", "1")
+    r2 = record("loss", 0.5, goal=0.3, higher_is_better=False)
     out2 = capsys.readouterr().out
     assert "MISSED" in out2 and "fast" in out2
     assert r1.met is True and r2.met is False and r2.mode == "fast"
@@ -80,18 +83,17 @@ def test_new_form_takes_notebook_and_mode_from_the_runner(tmp_path, monkeypatch,
     assert [row["notebook"] for row in read_records(target)] == ["03_rnn"] * 4
 
 
-def test_both_forms_agree():
-    old = record("nb", "m", 0.5, 0.4, higher_is_better=False, fast=False)
-    new = record("m", 0.5, goal=0.4, higher_is_better=False)
-    assert (old.metric, old.value, old.goal, old.met, old.mode) == (new.metric, new.value, new.goal, new.met, new.mode)
-    assert old.notebook == "nb" and new.notebook == ""  # run by hand: no runner to name it
+def test_run_by_hand_no_notebook_is_named(monkeypatch):
+    monkeypatch.delenv("COURSE_NOTEBOOK", raising=False)
+    assert record("m", 0.5, goal=0.4, higher_is_better=False).notebook == ""
 
 
 @pytest.mark.parametrize(("args", "kwargs", "match"), [
-    (("m",), {}, "takes"),
-    (("nb", "m", 1.0, 0.5, "extra"), {}, "takes"),
-    ((1.0, 2.0), {}, "takes"),
-    (("m", 1.0, 0.5), {"goal": 0.5}, "goal twice"),
+    (("m",), {}, "missing 1 required positional argument: 'value'"),
+    (("nb", "m", 1.0, 0.5), {}, "takes from 2 to 3 positional arguments"),  # the removed form with the notebook name
+    ((1.0, 2.0), {}, "takes the metric's name first"),
+    (("m", 1.0, 0.5), {"goal": 0.5}, "multiple values for argument 'goal'"),
+    (("m", 1.0), {"fast": True}, "unexpected keyword argument 'fast'"),  # the mode comes from the runner
 ])
 def test_record_refuses_bad_calls(args, kwargs, match):
     with pytest.raises(TypeError, match=match):
@@ -100,7 +102,9 @@ def test_record_refuses_bad_calls(args, kwargs, match):
 
 def test_record_without_results_file_only_prints(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    r = record("nb", "m", 3, None)
+    monkeypatch.setenv("COURSE_NOTEBOOK", "nb")
+    monkeypatch.delenv("COURSE_RESULTS_FILE", raising=False)
+    r = record("m", 3, None)
     assert isinstance(r.value, float) and r.goal is None and r.met is None
     assert "nb · m = 3" in capsys.readouterr().out
     assert list(tmp_path.iterdir()) == []
@@ -111,7 +115,7 @@ def test_record_rejects_non_finite(bad, tmp_path, monkeypatch):
     target = tmp_path / "r.jsonl"
     monkeypatch.setenv("COURSE_RESULTS_FILE", str(target))
     with pytest.raises(ValueError, match="finite"):
-        record("nb", "m", bad)
+        record("m", bad)
     assert not target.exists()
 
 
@@ -127,11 +131,11 @@ def test_record_names_the_active_backend(tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "keras", fake)
     target = tmp_path / "r.jsonl"
     monkeypatch.setenv("COURSE_RESULTS_FILE", str(target))
-    r = record("nb", "m", 1.0, 0.5)
+    r = record("m", 1.0, 0.5)
     assert r.backend == "jax" and "jax" in capsys.readouterr().out
     assert read_records(target)[0]["backend"] == "jax"
     monkeypatch.delitem(sys.modules, "keras")
-    assert record("nb", "m", 1.0).backend == "n/a"
+    assert record("m", 1.0).backend == "n/a"
 
 
 def test_record_result_shows_no_repr_in_a_notebook():

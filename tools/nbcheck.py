@@ -157,7 +157,7 @@ def _first_line_of(match: re.Match) -> str:
 
 def _record_goal(call: ast.Call) -> bool:
     """True if a ``record(...)`` call passes a goal that is not the literal None."""
-    goal = call.args[3] if len(call.args) > 3 else next((k.value for k in call.keywords if k.arg == "goal"), None)
+    goal = call.args[2] if len(call.args) > 2 else next((k.value for k in call.keywords if k.arg == "goal"), None)
     return goal is not None and not (isinstance(goal, ast.Constant) and goal.value is None)
 
 

@@ -3,7 +3,6 @@
 A notebook calls :func:`record` for each headline metric::
 
     record("test accuracy", acc, goal=0.85)                       # the runner supplies notebook and mode
-    record(NB, "test accuracy", acc, 0.85, fast=FAST)             # the older form, still accepted
 
 When the runner executes a notebook it names the notebook (``COURSE_NOTEBOOK``), the mode
 (``COURSE_FAST``) and a JSON-lines file (``COURSE_RESULTS_FILE``) the record is appended to;
@@ -73,30 +72,21 @@ def active_backend() -> str:
     return keras.backend.backend()
 
 
-def record(*args, goal: float | None = None, higher_is_better: bool = True, fast: bool | None = None) -> Result:
+def record(metric: str, value: float, goal: float | None = None, *, higher_is_better: bool = True) -> Result:
     """Record a headline metric, print it, and return it.
 
-    ``record(metric, value, goal=None, *, higher_is_better=True)``: the notebook's name and the mode
-    come from the runner's environment. The older ``record(notebook, metric, value, goal=None, *,
-    higher_is_better=True, fast=False)`` is accepted too. ``goal`` is the full-mode target from the
-    course plan; a missed goal is reported as missed, never hidden.
+    The notebook's name and the mode (fast or full) come from the runner's environment
+    (``COURSE_NOTEBOOK``, ``COURSE_FAST``). ``goal`` is the full-mode target from the course
+    plan; a missed goal is reported as missed, never hidden.
     """
-    if len(args) >= 2 and isinstance(args[1], str):  # record(notebook, metric, value, ...)
-        notebook, *args = args
-    else:
-        notebook = os.environ.get(NOTEBOOK_ENV, "")
-    if len(args) not in (2, 3) or not isinstance(args[0], str):
-        raise TypeError("record() takes (metric, value, goal=None): a metric name, its value and optionally "
-                        f"the goal; got {len(args)} positional argument(s) after the notebook name")
-    metric, value, *rest = args
-    if rest:
-        if goal is not None:
-            raise TypeError("record() got the goal twice (positionally and as goal=)")
-        goal = rest[0]
+    notebook = os.environ.get(NOTEBOOK_ENV, "")
+    if not isinstance(metric, str):
+        raise TypeError(f"record(metric, value, goal=None) takes the metric's name first, got {metric!r}; "
+                        "the notebook's name comes from the runner")
     value = float(value)
     if not math.isfinite(value):
         raise ValueError(f"{notebook}/{metric}: value must be a finite number, got {value!r}")
-    mode = "fast" if (fast_mode() if fast is None else fast) else "full"
+    mode = "fast" if fast_mode() else "full"
     result = Result(notebook, metric, value, None if goal is None else float(goal), higher_is_better, mode,
                     active_backend())
     target = os.environ.get(RESULTS_FILE_ENV)
