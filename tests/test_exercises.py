@@ -213,3 +213,13 @@ def test_finite_array_says_what_is_wrong():
     for value, message in [("abc", "array of numbers"), ([1, 2, 3], r"shape \(1, 2\)"), ([[1, float("nan")]], "NaN")]:
         with pytest.raises(NotYet, match=message):
             finite_array(value, (1, 2), "x")
+
+
+def test_converted_returns_the_value_or_says_what_to_return():
+    from utils.exercises import converted
+
+    assert converted("2.5", float, "return a number") == 2.5
+    with pytest.raises(NotYet, match="^return the margin as one number, got list$"):
+        converted([1, 2], float, "return the margin as one number")
+    with pytest.raises(NotYet, match="got str"):
+        converted("x", int, "return a count")

@@ -64,11 +64,10 @@ def item_majority(binary: np.ndarray, default: float = 1.0) -> np.ndarray:
     return majority
 
 
-def abs_error_per_user(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """Each user's mean |pred - target| over their rated entries of a binarised ``target``.
+def _rated_abs_errors(pred: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """|pred - target| on the rated entries of a binarised ``target`` (0 elsewhere), and the mask of rated entries.
 
-    Users without a rated entry (a row of -1) are left out, so the result has one value per user
-    who has ratings: paired per-user scores for comparing two predictions on the same users.
+    Raises ``ValueError`` when the shapes differ or ``target`` has no rated entry.
     """
     pred, target = np.asarray(pred, dtype="float64"), np.asarray(target, dtype="float64")
     if pred.shape != target.shape:
@@ -76,7 +75,16 @@ def abs_error_per_user(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
     rated = target != UNRATED
     if not rated.any():
         raise ValueError("target has no rated entries")
-    err = np.where(rated, np.abs(pred - target), 0.0)
+    return np.where(rated, np.abs(pred - target), 0.0), rated
+
+
+def abs_error_per_user(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Each user's mean |pred - target| over their rated entries of a binarised ``target``.
+
+    Users without a rated entry (a row of -1) are left out, so the result has one value per user
+    who has ratings: paired per-user scores for comparing two predictions on the same users.
+    """
+    err, rated = _rated_abs_errors(pred, target)
     counts = rated.sum(axis=1)
     users = counts > 0
     return err.sum(axis=1)[users] / counts[users]
@@ -90,13 +98,8 @@ def mean_abs_error_rated(pred: np.ndarray, target: np.ndarray, *, per_user: bool
     """
     if per_user:
         return float(abs_error_per_user(pred, target).mean())
-    pred, target = np.asarray(pred, dtype="float64"), np.asarray(target, dtype="float64")
-    if pred.shape != target.shape:
-        raise ValueError(f"shapes differ: {pred.shape} vs {target.shape}")
-    rated = target != UNRATED
-    if not rated.any():
-        raise ValueError("target has no rated entries")
-    return float(np.where(rated, np.abs(pred - target), 0.0).sum() / rated.sum())
+    err, rated = _rated_abs_errors(pred, target)
+    return float(err.sum() / rated.sum())
 
 
 def rmse(pred: np.ndarray, target: np.ndarray, *, per_user: bool = False) -> float:

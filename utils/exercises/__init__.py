@@ -23,7 +23,7 @@ import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -35,6 +35,9 @@ TOPIC_MODULES = {
     "01": "ann", "02": "cnn", "03": "rnn", "04": "lstm", "05": "gru", "06": "som", "07": "rbm",
     "08": "autoencoders", "09": "gan", "10": "transformer", "11": "lstm_cells", "12": "devices",
 }
+
+
+T = TypeVar("T")
 
 
 class NotYet(Exception):  # noqa: N818 - it is a verdict, not an error
@@ -173,13 +176,21 @@ def check(exercise_id: str, answer: Any, /, **context: Any) -> Verdict:
     return verdict
 
 
+def converted(value: Any, convert: Callable[[Any], T], what: str) -> T:
+    """``convert(value)``, or :class:`NotYet` saying ``"<what>, got <value's type>"`` when it cannot be converted.
+
+    ``what`` tells the learner what to return, e.g. ``converted(got, float, "return the margin as one number")``.
+    """
+    try:
+        return convert(value)
+    except (TypeError, ValueError):
+        raise NotYet(f"{what}, got {type(value).__name__}") from None
+
+
 def close(value: Any, expected: float, *, rel: float = 0.0, abs_: float = 0.0, what: str = "your answer",
           hint: str = "re-read the exercise") -> None:
     """Raise :class:`NotYet` unless ``value`` is a finite number within ``rel``/``abs_`` of ``expected``."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise NotYet(f"{what} should be a number, got {type(value).__name__}") from None
+    number = converted(value, float, f"{what} should be a number")
     if not math.isfinite(number):
         raise NotYet(f"{what} is not a finite number")
     if abs(number - expected) > max(abs_, rel * abs(expected)):
@@ -188,10 +199,7 @@ def close(value: Any, expected: float, *, rel: float = 0.0, abs_: float = 0.0, w
 
 def finite_array(value: Any, shape: tuple[int, ...], what: str) -> np.ndarray:
     """``value`` as a finite float64 array of ``shape``, or :class:`NotYet` saying what is wrong with it."""
-    try:
-        a = np.asarray(value, dtype="float64")
-    except (TypeError, ValueError):
-        raise NotYet(f"{what} should be an array of numbers, got {type(value).__name__}") from None
+    a = converted(value, lambda v: np.asarray(v, dtype="float64"), f"{what} should be an array of numbers")
     if a.shape != shape:
         raise NotYet(f"{what} should have shape {shape}, got {a.shape}")
     if not np.all(np.isfinite(a)):
@@ -199,5 +207,5 @@ def finite_array(value: Any, shape: tuple[int, ...], what: str) -> np.ndarray:
     return a
 
 
-__all__ = ["NotAttempted", "NotYet", "Verdict", "all_exercises", "call", "check", "close", "exercise",
+__all__ = ["NotAttempted", "NotYet", "Verdict", "all_exercises", "call", "check", "close", "converted", "exercise",
            "finite_array", "is_stub", "mode", "registered"]

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from . import NotYet, call, close, exercise
+from . import NotYet, call, close, converted, exercise
 
 
 @exercise("12.1", "the learning rate for a global batch k times larger: linear for SGD, square root for Adam")
@@ -30,10 +30,7 @@ def combine_gradients(answer, *, gradient: Callable, X: np.ndarray, Y: np.ndarra
         shards = np.split(np.arange(n), cuts)
         sizes = [len(s) for s in shards]
         got = call(answer, [gradient(W, X[s], Y[s]) for s in shards], sizes)
-        try:
-            got = np.asarray(got, dtype="float64")
-        except (TypeError, ValueError):
-            raise NotYet(f"return one array, the combined gradient; got {type(got).__name__}") from None
+        got = converted(got, lambda g: np.asarray(g, dtype="float64"), "return one array, the combined gradient")
         if got.shape != full.shape:
             raise NotYet(f"the combined gradient should have the shape of one shard's gradient, {full.shape}; "
                          f"got {got.shape}")
@@ -64,10 +61,7 @@ def per_device_shape(answer, *, measured: Sequence[tuple] = ()) -> None:
 
 
 def _compare(got, expected: tuple[int, ...], shape, spec, mesh) -> None:
-    try:
-        got = tuple(int(d) for d in got)
-    except (TypeError, ValueError):
-        raise NotYet(f"return a tuple of ints, got {type(got).__name__}") from None
+    got = converted(got, lambda g: tuple(int(d) for d in g), "return a tuple of ints")
     if got != expected:
         raise NotYet(f"for an array of shape {tuple(shape)} with layout {tuple(spec)} on a mesh {mesh} your shape "
                      f"{got} is not the piece one device holds: an axis named in the layout is cut into as many "

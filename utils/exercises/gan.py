@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import NotYet, call, exercise, finite_array
+from . import NotYet, call, converted, exercise, finite_array
 
 
 def _best_d_on_a_grid(p: np.ndarray, q: np.ndarray, real_target: float, fake_target: float) -> np.ndarray:
@@ -50,11 +50,7 @@ def conv_transpose_size(answer, **_) -> None:
         for padding in ("valid", "same"):
             expected = layers.Conv2DTranspose(1, kernel, strides=stride, padding=padding).compute_output_shape(
                 (1, n, n, 1))[1]
-            got = call(answer, n, kernel, stride, padding)
-            try:
-                got = float(got)
-            except (TypeError, ValueError):
-                raise NotYet(f"return the output size as a number, got {type(got).__name__}") from None
+            got = converted(call(answer, n, kernel, stride, padding), float, "return the output size as a number")
             if got != expected:
                 raise NotYet(f"for a {n} x {n} input, kernel {kernel}, stride {stride} and padding={padding!r} your "
                              f"size is not Keras': build that layer and compare (compute_output_shape), and think "
@@ -75,11 +71,7 @@ def _jsd_of_shift(mu: float) -> float:
 def jsd_shifted(answer, **_) -> None:
     answers = {}
     for mu in (0.0, 0.5, 1.0, 2.0, 3.0, 5.0):
-        got = call(answer, mu)
-        try:
-            answers[mu] = float(got)
-        except (TypeError, ValueError):
-            raise NotYet(f"return the divergence as a number, got {type(got).__name__}") from None
+        answers[mu] = converted(call(answer, mu), float, "return the divergence as a number")
         if not np.isfinite(answers[mu]):
             raise NotYet(f"your divergence for mu = {mu:g} is not a finite number")
     for mu, got in answers.items():  # first the property every JSD has, then the values

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..reference import sigmoid
-from . import NotYet, call, close, exercise
+from . import NotYet, call, close, converted, exercise
 
 # Brackets in a string, in a comment, across lines and closed on the next line: what a character count gets wrong.
 BRACKET_SNIPPET = (
@@ -17,10 +17,7 @@ BRACKET_SNIPPET = (
 
 
 def _labels(value, length: int, what: str) -> np.ndarray:
-    try:
-        a = np.asarray(value, dtype="float64")
-    except (TypeError, ValueError):
-        raise NotYet(f"{what} should be an array of numbers, got {type(value).__name__}") from None
+    a = converted(value, lambda v: np.asarray(v, dtype="float64"), f"{what} should be an array of numbers")
     if a.shape != (length,):
         raise NotYet(f"{what} should have one number per character, shape ({length},); got {a.shape}")
     return a

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import NotYet, call, exercise
+from . import NotYet, call, converted, exercise
 
 MARGINS = np.round(np.arange(-0.3, 0.301, 0.05), 2)  # the grid of exercise 2
 
@@ -23,11 +23,7 @@ def _margin_loss(p: np.ndarray, target: np.ndarray, margin: float) -> float:
 
 @exercise("07.2", "the margin with the lowest validation loss on the grid from -0.3 to +0.3")
 def choose_margin(answer, *, p: np.ndarray, target: np.ndarray) -> None:
-    got = call(answer, p, target)
-    try:
-        margin = float(got)
-    except (TypeError, ValueError):
-        raise NotYet(f"return the margin as one number, got {type(got).__name__}") from None
+    margin = converted(call(answer, p, target), float, "return the margin as one number")
     if not np.isclose(MARGINS, margin, atol=1e-9).any():
         raise NotYet("the margin should be one of -0.3, -0.25, ..., +0.3 (steps of 0.05)")
     losses = [_margin_loss(p, target, m) for m in MARGINS]
@@ -64,11 +60,7 @@ def _recall(scores: np.ndarray, seen: np.ndarray, target: np.ndarray, k: int) ->
 @exercise("07.4", "recall@k: the share of each user's held-out likes found in the top k, averaged over users")
 def recall_at_k(answer, *, scores: np.ndarray, seen: np.ndarray, target: np.ndarray) -> None:
     for k in (10, 3):
-        got = call(answer, scores, seen, target, k=k)
-        try:
-            value = float(got)
-        except (TypeError, ValueError):
-            raise NotYet(f"return the mean recall as one number, got {type(got).__name__}") from None
+        value = converted(call(answer, scores, seen, target, k=k), float, "return the mean recall as one number")
         expected = _recall(scores, seen, target, k)
         if abs(value - expected) > 1e-6:
             raise NotYet(f"recall@{k} is not right yet: rank only the movies the user did not rate in the input, "

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import NotYet, call, close, exercise
+from . import NotYet, call, close, converted, exercise
 
 
 def _series(value, length: int, what: str) -> np.ndarray:
     """``value`` as a finite float64 vector of ``length`` numbers, or :class:`NotYet` saying what is wrong."""
-    try:
-        a = np.asarray(value, dtype="float64")
-    except (TypeError, ValueError):
-        raise NotYet(f"{what} should be an array of numbers, got {type(value).__name__}") from None
+    a = converted(value, lambda v: np.asarray(v, dtype="float64"), f"{what} should be an array of numbers")
     if a.shape != (length,):
         raise NotYet(f"{what} should have shape ({length},), one number per test point; got {a.shape}")
     if not np.all(np.isfinite(a)):
@@ -52,11 +49,8 @@ def quadratic_fit(answer, *, x) -> None:
     rng = np.random.default_rng(4)
     noisy = logistic_series(600, 3.8, skip=50) + rng.normal(0.0, 0.01, 600)  # no exact quadratic: only least squares
     for y in (np.asarray(x, dtype="float64"), logistic_series(500, 3.7, skip=50), noisy):
-        got = call(answer, y.copy())
-        try:
-            coefficients = np.asarray(got, dtype="float64").ravel()
-        except (TypeError, ValueError):
-            raise NotYet(f"return the three numbers (a, b, c), got {type(got).__name__}") from None
+        coefficients = converted(call(answer, y.copy()), lambda g: np.asarray(g, dtype="float64").ravel(),
+                                 "return the three numbers (a, b, c)")
         if coefficients.shape != (3,):
             raise NotYet(f"return the three numbers (a, b, c), got {coefficients.size} number(s)")
         expected = np.polyfit(y[:-1], y[1:], 2)
