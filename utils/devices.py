@@ -172,6 +172,7 @@ def replica_values(variable) -> list[np.ndarray]:
     return [np.asarray(keras.ops.convert_to_numpy(value))]
 
 
+@keras.saving.register_keras_serializable(package="course")  # a saved model can run in another process
 class BatchProbe(keras.layers.Layer):
     """An identity layer that measures, inside the training step, which part of its input each device holds.
 
@@ -189,6 +190,7 @@ class BatchProbe(keras.layers.Layer):
     def __init__(self, keep_values: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.keep_values = keep_values
+        self.supports_jit = backend() != "tensorflow"  # XLA cannot compile TensorFlow's host callback
         self.reset()
 
     def reset(self) -> None:
@@ -207,6 +209,9 @@ class BatchProbe(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "keep_values": self.keep_values}
 
     def call(self, x):
         name = backend()
