@@ -24,6 +24,32 @@ def test_bad_arguments_are_named():
         throughput.measure_throughput(lambda: None, np.zeros((10, 1)), np.zeros(10), ["a"], counts=(1,))
 
 
+def test_the_probe_checks_the_warm_up_and_is_off_while_timing():
+    import keras
+
+    from utils.devices import BatchProbe
+
+    built = []
+
+    def build():
+        model = keras.Sequential([keras.Input((4,)), BatchProbe(name="probe"), keras.layers.Dense(1)])
+        model.compile(optimizer="sgd", loss="mse")
+        built.append(model)
+        return model
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(256, 4)).astype("float32"), rng.normal(size=256).astype("float32")
+    runs = throughput.measure_throughput(build, x, y, ["cpu"], counts=(1,), batch_size=32, warmup=64, repeats=2)
+    probe = built[0].get_layer("probe")
+    assert runs[1].per_device_batch == 32 and runs[1].images_per_second > 0 and runs[1].devices == 1
+    assert not probe.active
+    steps_seen = len(next(iter(probe._steps.values())))
+    built[0].fit(x, y, batch_size=32, verbose=0)  # a step traced after the warm-up records nothing
+    assert len(next(iter(probe._steps.values()))) == steps_seen
+    with pytest.raises(ValueError, match="repeats must be at least 1"):
+        throughput.measure_throughput(build, x, y, ["cpu"], counts=(1,), warmup=64, repeats=0)
+
+
 def test_rates_per_cpu_second():
     run = throughput.Throughput("jax", 2, images_per_second=3000.0, cores_busy=1.5, per_device_batch=128)
     assert run.images_per_cpu_second == 2000.0
