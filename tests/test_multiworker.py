@@ -116,3 +116,15 @@ def test_two_processes_take_the_steps_of_one(tmp_path):
         assert "RUN jax 4 32" in result.stdout  # 2 processes x 2 local devices, 32 of each 64 per process
     if "tensorflow" in ENGINES:
         assert "RUN tensorflow 2 32" in result.stdout  # one CPU replica per worker
+
+
+def test_engine_env_names_the_backend_and_drops_the_parents_settings(monkeypatch):
+    monkeypatch.setenv("XLA_FLAGS", "--parent")
+    monkeypatch.setenv("TF_CONFIG", "{}")
+    monkeypatch.setenv("COURSE_RESULTS_FILE", "parent.jsonl")
+    jax_env = multiworker.engine_env("jax", jax_devices=4, cpu_only=True)
+    assert jax_env["KERAS_BACKEND"] == "jax" and jax_env["XLA_FLAGS"].endswith("=4")
+    assert jax_env["JAX_PLATFORMS"] == "cpu" and str(multiworker.ROOT) == jax_env["PYTHONPATH"]
+    tf_env = multiworker.engine_env("tensorflow", jax_devices=4)
+    assert tf_env["KERAS_BACKEND"] == "tensorflow" and "XLA_FLAGS" not in tf_env and "JAX_PLATFORMS" not in tf_env
+    assert not {"TF_CONFIG", "COURSE_RESULTS_FILE"} & (set(jax_env) | set(tf_env))

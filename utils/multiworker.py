@@ -152,17 +152,33 @@ def compare_with_one_process(model, x: np.ndarray, y: np.ndarray, *, engine: str
                           global_batch, [float(g) for g in gaps], moved, seconds)
 
 
+def engine_env(engine: str, *, jax_devices: int | None = None, cpu_only: bool = False) -> dict[str, str]:
+    """The environment for a new Keras process on ``engine``, started from this one.
+
+    It names the backend, keeps TensorFlow's C++ logs quiet, makes this repository importable,
+    and drops the parent's device flags, ``TF_CONFIG`` and results file. On a GPU the process
+    takes memory as it needs it. ``jax_devices`` asks JAX for that many logical CPU devices;
+    ``cpu_only`` keeps JAX off any accelerator.
+    """
+    env = {k: v for k, v in os.environ.items() if k not in ("XLA_FLAGS", "TF_CONFIG", "COURSE_RESULTS_FILE")}
+    env.update(KERAS_BACKEND=engine, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=str(ROOT),
+               XLA_PYTHON_CLIENT_PREALLOCATE="false", TF_FORCE_GPU_ALLOW_GROWTH="true")
+    if cpu_only:
+        env["JAX_PLATFORMS"] = "cpu"
+    if jax_devices and engine == "jax":
+        env["XLA_FLAGS"] = f"{XLA_HOST_FLAG}={jax_devices}"
+    return env
+
+
 def _launch(work: Path, engine: str, processes: int, steps: int, global_batch: int, timeout: float) -> None:
     ports = free_ports(processes if engine == "tensorflow" else 1)
-    base = {k: v for k, v in os.environ.items() if k not in ("XLA_FLAGS", "TF_CONFIG", "COURSE_RESULTS_FILE")}
-    base.update(KERAS_BACKEND=engine, TF_CPP_MIN_LOG_LEVEL="3", JAX_PLATFORMS="cpu", PYTHONPATH=str(ROOT))
     common = [sys.executable, "-m", "utils.multiworker", "--engine", engine, "--workdir", str(work),
               "--steps", str(steps), "--global-batch", str(global_batch)]
-    commands, envs = [[*common, "--processes", "1", "--process-id", "0"]], [dict(base)]
+    commands = [[*common, "--processes", "1", "--process-id", "0"]]
+    envs = [engine_env(engine, cpu_only=True)]
     for p in range(processes):
-        env = dict(base)
+        env = engine_env(engine, jax_devices=LOCAL_JAX_DEVICES, cpu_only=True)
         if engine == "jax":
-            env["XLA_FLAGS"] = f"{XLA_HOST_FLAG}={LOCAL_JAX_DEVICES}"
             address = f"127.0.0.1:{ports[0]}"
         else:
             env["TF_CONFIG"] = json.dumps({"cluster": {"worker": [f"127.0.0.1:{q}" for q in ports]},

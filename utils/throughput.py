@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 import time
@@ -22,8 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .multiworker import ENGINES, ROOT, run_bounded
-from .startup import XLA_HOST_FLAG
+from .multiworker import ENGINES, engine_env, run_bounded
 
 
 @dataclass(frozen=True)
@@ -103,12 +101,7 @@ def throughput_on_engine(model, x: np.ndarray, y: np.ndarray, *, engine: str, co
         work = Path(tmp)
         model.save(work / "model.keras")
         np.savez(work / "data.npz", x=x, y=y)
-        env = {k: v for k, v in os.environ.items() if k not in ("XLA_FLAGS", "COURSE_RESULTS_FILE")}
-        env.update(KERAS_BACKEND=engine, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=str(ROOT),
-                   # on a GPU, take memory as needed instead of most of it up front
-                   XLA_PYTHON_CLIENT_PREALLOCATE="false", TF_FORCE_GPU_ALLOW_GROWTH="true")
-        if engine == "jax":
-            env["XLA_FLAGS"] = f"{XLA_HOST_FLAG}={max(counts)}"
+        env = engine_env(engine, jax_devices=max(counts))
         command = [sys.executable, "-m", "utils.throughput", "--workdir", str(work), "--batch-size", str(batch_size),
                    "--warmup", str(warmup), "--counts", *map(str, counts)]
         run_bounded([command], [env], [work / "worker.log"], timeout)
